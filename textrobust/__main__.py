@@ -1,0 +1,5 @@
+import sys
+
+from textrobust.cli import main
+
+sys.exit(main())

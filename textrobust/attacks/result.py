@@ -1,0 +1,85 @@
+"""Records an attack produces, and the one method the runner needs from an attack.
+
+This module is the contract between the attack engine (recipes, search, constraints) and the runner
+(batching over a dataset, store, resume, summary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+Status = Literal["success", "failed", "skipped"]
+
+
+@dataclass
+class WordChange:
+    """One substituted word: its index among the text's words, the original and the replacement."""
+
+    index: int
+    original: str
+    replacement: str
+
+
+@dataclass
+class AttackResult:
+    """The outcome of attacking one example.
+
+    ``skipped``: the victim already misclassified the original (no attack run).
+    ``failed``: no adversarial example within the constraints and budget.
+    """
+
+    original_text: str
+    label: int  # ground truth
+    original_prediction: int
+    original_proba: list[float]
+    status: Status
+    adversarial_text: str | None = None
+    adversarial_prediction: int | None = None
+    adversarial_proba: list[float] | None = None
+    queries: int = 0
+    num_words: int = 0
+    changes: list[WordChange] = field(default_factory=list)
+    similarity: float | None = None  # sentence-encoder cosine between original and adversarial text
+    seconds: float = 0.0
+    failure_reason: str | None = None  # e.g. "budget exhausted", "no candidates"
+
+    @property
+    def words_changed(self) -> int:
+        return len(self.changes)
+
+    @property
+    def perturbed_fraction(self) -> float:
+        return self.words_changed / self.num_words if self.num_words else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["words_changed"] = self.words_changed
+        return record
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> AttackResult:
+        record = {k: v for k, v in record.items() if k != "words_changed"}
+        record["changes"] = [WordChange(**change) for change in record.get("changes") or []]
+        return cls(**record)
+
+
+class ProbabilityModel(Protocol):
+    """What an attack sees of a victim: the black-box door (usually a CachedVictim)."""
+
+    labels: list[str]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Attack(Protocol):
+    """An attack decides what to try for one example; the runner does everything around it."""
+
+    name: str
+
+    def attack(self, text: str, label: int, model: ProbabilityModel) -> AttackResult:
+        """Attack one example; ``model`` counts queries (``queries`` in the result is what it spent)."""
+        ...

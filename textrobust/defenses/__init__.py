@@ -1,0 +1,1 @@
+"""Defenses: adversarial co-tuning, offline augmentation and more."""

