@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,18 +54,18 @@ def load_glove_package() -> WordVectors:
 
 
 def load_text_vectors(path: str | Path, max_words: int | None = None) -> WordVectors:
-    """Vectors from a GloVe, word2vec (text) or fastText ``.vec`` file, optionally gzipped.
+    """Vectors from a GloVe, word2vec (text) or fastText ``.vec`` file, optionally gzipped or zipped
+    (the first member of a zip, e.g. ``counter-fitted-vectors.txt.zip``).
 
     A first line of two integers (word2vec/fastText header) is skipped.
     """
     path = Path(path)
     if not path.exists():
         raise ResourceMissingError(f"word-vector file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
     words: list[str] = []
     rows: list[np.ndarray] = []
     dim: int | None = None
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+    with _open_text(path) as handle:
         for line_number, line in enumerate(handle, start=1):
             parts = line.rstrip("\n").rstrip(" ").split(" ")
             if line_number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
@@ -82,6 +86,23 @@ def load_text_vectors(path: str | Path, max_words: int | None = None) -> WordVec
     if not words:
         raise TextrobustError(f"{path}: no word vectors found")
     return WordVectors(words, np.stack(rows))
+
+
+@contextmanager
+def _open_text(path: Path) -> Iterator[io.TextIOBase]:
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
+            yield handle
+    elif path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            if not members:
+                raise TextrobustError(f"{path}: empty zip archive")
+            with archive.open(members[0]) as raw:
+                yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    else:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            yield handle
 
 
 def load_word_vectors(source: str | Path | None = None, max_words: int | None = None) -> WordVectors:
