@@ -101,5 +101,5 @@ def test_dataset_label_not_in_victim_label_set(tiny_wordcnn_dir: Path, tmp_path:
     path.write_text("text,label\n" + "fine,positive\nbad,neutral\n" * 5, encoding="utf-8")
     _assert_one_line_error(
         _run("evaluate", "--victim", str(tiny_wordcnn_dir), "--dataset", str(path), "--split", "train"),
-        "label 'neutral' is not in the victim's label set",
+        "label 'neutral' is not among the victim's labels",
     )

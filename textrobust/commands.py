@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -103,23 +104,11 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def victim_label_ids(victim_labels: list[str], dataset_labels: list[str], labels: list[int]) -> list[int]:
-    """Dataset label ids re-expressed as the victim's label ids (matched by name)."""
-    mapping = {}
-    for i, name in enumerate(dataset_labels):
-        if name not in victim_labels:
-            raise TextrobustError(
-                f"label '{name}' is not in the victim's label set {list(victim_labels)}; "
-                "use a dataset with the victim's labels"
-            )
-        mapping[i] = list(victim_labels).index(name)
-    return [mapping[label] for label in labels]
-
-
 # -- evaluate --------------------------------------------------------------------------------------
 def evaluate_command(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from textrobust.attacks.runner import victim_label_ids
     from textrobust.victims import load_victim
 
     victim = load_victim(args.victim)
@@ -146,16 +135,23 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 # -- demo ------------------------------------------------------------------------------------------
+DEMO_RECIPES = ("textfooler", "mlm-synonym")
+
+
 def demo_command(args: argparse.Namespace) -> int:
+    from textrobust.attacks.runner import attack_saved_victim
     from textrobust.data import load_dataset
+    from textrobust.leaderboard.store import Store
+    from textrobust.leaderboard.summary import format_comparison, summarize
     from textrobust.victims import load_victim
     from textrobust.victims.training import TrainConfig, accuracy, train_victim
 
     dataset = load_dataset("mr")
     test = dataset.split("test")
     out = Path(args.out)
+    victim_types = [name.strip() for name in args.victims.split(",") if name.strip()]
     rows = []
-    for victim_type in args.victims.split(","):
+    for victim_type in victim_types:
         directory = out / victim_type
         if (directory / "config.json").exists() and not args.retrain:
             print(f"reusing {directory} (pass --retrain to train again)")
@@ -175,6 +171,30 @@ def demo_command(args: argparse.Namespace) -> int:
             }
         )
     print_table(rows, title=f"Demo: victims on the embedded MR test split ({len(test)} sentences)")
+    if args.attack_n <= 0:
+        return 0
+    recipes = [name.strip() for name in args.recipes.split(",") if name.strip()]
+    comparison = []
+    with Store(out / "textrobust.sqlite") as store:
+        for victim_type in victim_types:
+            for recipe in recipes:
+                print(f"attacking {victim_type} with {recipe} ({args.attack_n} test sentences)")
+                outcome = attack_saved_victim(
+                    out / victim_type,
+                    recipe,
+                    dataset=dataset,
+                    split="test",
+                    n=args.attack_n,
+                    seed=args.seed,
+                    mlm=args.mlm,
+                    store=store,
+                    resume=True,
+                )
+                comparison.append(([victim_type, recipe], summarize(store.results(outcome.run.id))))
+    print(
+        f"\nDemo: attacks on the first {args.attack_n} MR test sentences (store: {out / 'textrobust.sqlite'})"
+    )
+    print(format_comparison(comparison))
     return 0
 
 
@@ -219,6 +239,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument("--victims", default="wordcnn,wordlstm,bert", help="comma-separated victim types")
     demo.add_argument("--retrain", action="store_true", help="train again even if saved victims exist")
-    demo.add_argument("--bert-epochs", type=int, default=2, help="fine-tuning epochs of the BERT victim")
+    demo.add_argument("--bert-epochs", type=int, default=1, help="fine-tuning epochs of the BERT victim")
+    demo.add_argument("--recipes", default=",".join(DEMO_RECIPES), help="comma-separated recipes to run")
+    demo.add_argument(
+        "--attack-n", type=int, default=25, help="test sentences attacked per victim × recipe (0: none)"
+    )
+    demo.add_argument(
+        "--mlm",
+        default=os.environ.get("TEXTROBUST_MLM"),
+        help="mlm-synonym fill-mask model, Hub name or folder (default: $TEXTROBUST_MLM, bert-base-uncased)",
+    )
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=demo_command)
