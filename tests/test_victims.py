@@ -267,3 +267,49 @@ def test_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_split_head() -> None:
     split = Split(["a", "b", "c"], [0, 1, 0])
     assert split.head(2).texts == ["a", "b"] and split.head(None) is split
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    import re
+
+    return [match.span() for match in re.finditer(r"\S+", text)]
+
+
+def test_word_gradient_norms_of_word_victims(tiny_wordcnn_dir: Path) -> None:
+    victim = load_victim(tiny_wordcnn_dir)
+    text = "a dull , lifeless film"
+    spans = _spans(text)
+    norms = victim.word_gradient_norms(text, spans, label=1)
+    assert norms.shape == (len(spans),) and (norms >= 0).all() and norms.sum() > 0
+    # The gradient of the loss for the other label differs: it is a real gradient, not a constant.
+    assert not np.allclose(norms, victim.word_gradient_norms(text, spans, label=0))
+    # Through the cache wrapper too (attacks see a CachedVictim), and predictions are unchanged.
+    before = victim.predict_proba([text])
+    np.testing.assert_allclose(CachedVictim(victim).word_gradient_norms(text, spans, 1), norms)
+    np.testing.assert_array_equal(victim.predict_proba([text]), before)
+
+
+def test_word_gradient_norms_of_bert_victim(tmp_path: Path) -> None:
+    victim = _tiny_bert(["negative", "positive"], tmp_path)
+    text = "a dull film, a waste of time"
+    spans = _spans(text)
+    norms = victim.word_gradient_norms(text, spans, label=0)
+    assert norms.shape == (len(spans),) and (norms > 0).all()
+    assert victim.word_gradient_norms(text, [(0, 0)], label=0).tolist() == [0.0]
+
+
+@pytest.mark.slow
+def test_a2t_recipe_attacks_a_saved_white_box_victim(tiny_wordcnn_dir: Path, small_mr) -> None:
+    """A2T ranks words by the victim's gradients: it runs end to end on a real (tiny) WordCNN."""
+    from textrobust.attacks.recipes import build_attack
+
+    victim = CachedVictim(load_victim(tiny_wordcnn_dir))
+    attack = build_attack("a2t", seed=0)
+    test = small_mr.split("test")
+    results = [attack.attack(text, label, victim) for text, label in zip(test.texts[:6], test.labels[:6])]
+    attacked = [r for r in results if r.status != "skipped"]
+    assert attacked, "the tiny victim should classify some of six sentences correctly"
+    for result in results:
+        assert attack.recheck(result) == []
+        if result.status == "success":
+            assert victim.predict_proba([result.adversarial_text])[0].argmax() == result.adversarial_prediction

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "textrobust.commands",
     "textrobust.attacks.cli",
     "textrobust.lm.cli",
+    "textrobust.resources.cli",
 )
 
 

@@ -71,6 +71,36 @@ class BertClassifier(TorchVictim):
             )
         )
 
+    def gradient_inputs(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> tuple[dict[str, torch.Tensor], list[list[int]]]:
+        encoded = self.tokenizer(
+            [text],
+            truncation=True,
+            max_length=self.max_length,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+        offsets = encoded.pop("offset_mapping")[0].tolist()
+        groups = [
+            [
+                i
+                for i, (t_start, t_end) in enumerate(offsets)
+                if t_end > t_start and t_start < end and t_end > start
+            ]
+            for start, end in spans
+        ]
+        return dict(encoded), groups
+
+    def input_embeddings(self) -> nn.Module:
+        return self.model.get_input_embeddings()
+
+    def logits_from_embeddings(
+        self, batch: dict[str, torch.Tensor], embeddings: torch.Tensor
+    ) -> torch.Tensor:
+        inputs = {key: value for key, value in batch.items() if key != "input_ids"}
+        return self.model(inputs_embeds=embeddings, **inputs).logits
+
     def config(self) -> dict[str, Any]:
         return {
             VICTIM_TYPE_KEY: self.victim_type,

@@ -46,6 +46,20 @@ class TorchVictim:
     def config(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def gradient_inputs(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> tuple[dict[str, torch.Tensor], list[list[int]]]:
+        """One encoded text, and for each character span the indices of the tokens inside it."""
+        raise NotImplementedError
+
+    def input_embeddings(self) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def logits_from_embeddings(
+        self, batch: dict[str, torch.Tensor], embeddings: torch.Tensor
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
     # -- shared -----------------------------------------------------------------------------
     def logits(self, texts: Sequence[str]) -> torch.Tensor:
         """Logits with gradients enabled (training and white-box attacks)."""
@@ -69,6 +83,25 @@ class TorchVictim:
         if was_training:
             self.module.train()
         return out
+
+    def word_gradient_norms(self, text: str, spans: Sequence[tuple[int, int]], label: int) -> np.ndarray:
+        """White-box access (A2T): per character span, the L1 norm of the loss gradient w.r.t. the
+        input embeddings of the tokens inside it, summed over those tokens (0 for a span with none)."""
+        batch, groups = self.gradient_inputs(text, spans)
+        batch = {key: value.to(self.device) for key, value in batch.items()}
+        was_training = self.module.training
+        self.module.eval()  # dropout off: the gradient of the model that answers queries
+        with torch.enable_grad():
+            embeddings = self.input_embeddings()(batch["input_ids"]).detach().requires_grad_(True)
+            logits = self.logits_from_embeddings(batch, embeddings)
+            loss = torch.nn.functional.cross_entropy(
+                logits.float(), torch.tensor([label], device=self.device)
+            )
+            (gradient,) = torch.autograd.grad(loss, embeddings)
+        if was_training:
+            self.module.train()
+        token_norms = gradient[0].abs().sum(dim=-1).cpu().numpy()
+        return np.array([float(token_norms[group].sum()) if group else 0.0 for group in groups])
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict_proba(texts).argmax(axis=1)

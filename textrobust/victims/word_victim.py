@@ -100,6 +100,34 @@ class WordVictim(TorchVictim):
             "lengths": torch.tensor(lengths, dtype=torch.long),
         }
 
+    def gradient_inputs(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> tuple[dict[str, torch.Tensor], list[list[int]]]:
+        # The text is tokenized piece by piece (gaps and spans), so each token belongs to one piece.
+        ids: list[int] = []
+        groups: list[list[int]] = []
+        position = 0
+        for start, end in spans:
+            ids.extend(self.vocab.encode(text[position:start]))
+            span_ids = self.vocab.encode(text[start:end])
+            groups.append([i for i in range(len(ids), len(ids) + len(span_ids)) if i < self.max_length])
+            ids.extend(span_ids)
+            position = max(position, end)
+        ids.extend(self.vocab.encode(text[position:]))
+        ids = ids[: self.max_length] or [1]
+        length = max(len(ids), self.min_length)
+        padded = pad_batch([ids], self.min_length, self.max_length)
+        batch = {"input_ids": torch.tensor(padded, dtype=torch.long), "lengths": torch.tensor([length])}
+        return batch, groups
+
+    def input_embeddings(self) -> torch.nn.Module:
+        return self.module.embedding
+
+    def logits_from_embeddings(
+        self, batch: dict[str, torch.Tensor], embeddings: torch.Tensor
+    ) -> torch.Tensor:
+        return self.module(input_ids=batch["input_ids"], lengths=batch["lengths"], inputs_embeds=embeddings)
+
     def config(self) -> dict[str, Any]:
         return {
             VICTIM_TYPE_KEY: self.victim_type,

@@ -1,0 +1,1 @@
+"""Attacks: word-substitution attacks built from candidates, constraints, a search and a goal."""

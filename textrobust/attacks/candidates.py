@@ -1,0 +1,230 @@
+"""Candidate generators: where replacement words come from (embedding neighbours, a masked LM, WordNet)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+from textrobust.attacks.lazy import Lazy, resolve
+from textrobust.attacks.mlm import MaskedLanguageModel
+from textrobust.attacks.text import SplitText, is_word, match_case, same_word
+
+# Universal POS tag -> WordNet POS.
+WORDNET_POS = {"NOUN": "n", "VERB": "v", "ADJ": "a", "ADV": "r"}
+
+
+class CandidateGenerator(Protocol):
+    """Proposes replacement words for word positions of a text, best first, the original word excluded."""
+
+    name: str
+
+    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        """One list of candidate words per index (computed together: one batch where that helps)."""
+        ...
+
+    def prepare(self) -> None:
+        """Load what the generator needs (so missing resources fail before an attack starts)."""
+        ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def _clean(original: str, proposals: Sequence[str], k: int | None) -> list[str]:
+    """Whole single words, not the original, no duplicates, in the original's case; at most ``k``."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for proposal in proposals:
+        word = match_case(original, proposal)
+        key = word.casefold()
+        if key in seen or not is_word(word) or same_word(word, original):
+            continue
+        if "_" in word and "_" not in original:  # WordNet's multi-word lemmas ("ice_cream")
+            continue
+        seen.add(key)
+        kept.append(word)
+        if k is not None and len(kept) >= k:
+            break
+    return kept
+
+
+class _WordCache:
+    """A small LRU cache for per-word proposals."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, list[str]] = OrderedDict()
+
+    def get(self, key: Any) -> list[str] | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: list[str]) -> None:
+        self._items[key] = value
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+class EmbeddingNeighbours:
+    """The ``k`` nearest words in a (counter-fitted) embedding space with cosine ≥ ``min_cos``.
+
+    ``table`` is a ``textrobust.resources.neighbours.NeighbourTable`` (or anything with
+    ``neighbours(word, k, min_cos) -> [(word, cosine)]``).
+    """
+
+    name = "embedding-neighbours"
+
+    def __init__(self, table: Any | Lazy[Any], k: int = 50, min_cos: float = 0.0) -> None:
+        self._table = table
+        self.k = k
+        self.min_cos = min_cos
+        self._cache = _WordCache()
+
+    @property
+    def table(self) -> Any:
+        return resolve(self._table)
+
+    def prepare(self) -> None:
+        self.table  # noqa: B018 - loads it
+
+    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        out = []
+        for index in indices:
+            original = text.words[index]
+            key = original
+            found = self._cache.get(key)
+            if found is None:
+                neighbours = self.table.neighbours(original.lower(), k=self.k, min_cos=self.min_cos)
+                found = _clean(original, [word for word, _cos in neighbours], self.k)
+                self._cache.put(key, found)
+            out.append(found)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"generator": self.name, "k": self.k, "min_cos": self.min_cos}
+
+
+class MaskedLMCandidates:
+    """Whole words a masked language model proposes for the position.
+
+    ``method="mask"``: the word is replaced by the mask token and the top-``k`` whole-word tokens
+    are kept (BAE, MLM-synonym). ``method="in-context"``: BERT-Attack's variant — the unmasked text,
+    the word's own sub-word positions predicted, multi-piece words built from the top pieces and
+    ranked by their summed log-probability. Sub-word pieces ("##ing") never stand as a word, and
+    the original word is dropped. All positions of one call go through the model in one batch.
+    """
+
+    name = "masked-lm"
+
+    def __init__(
+        self,
+        mlm: MaskedLanguageModel | Lazy[MaskedLanguageModel],
+        k: int = 50,
+        method: Literal["mask", "in-context"] = "mask",
+        min_log_prob: float | None = None,
+        max_pieces: int = 3,
+    ) -> None:
+        if method not in ("mask", "in-context"):
+            raise ValueError(f"unknown masked-LM method {method!r}")
+        self._mlm = mlm
+        self.k = k
+        self.method = method
+        self.min_log_prob = min_log_prob
+        self.max_pieces = max_pieces
+
+    @property
+    def mlm(self) -> MaskedLanguageModel:
+        return resolve(self._mlm)
+
+    def prepare(self) -> None:
+        self.mlm  # noqa: B018 - loads it
+
+    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        if not indices:
+            return []
+        if self.method == "mask":
+            proposals = self.mlm.at_mask(text, indices, self.k)
+        else:
+            proposals = self.mlm.in_context(text, indices, self.k, max_pieces=self.max_pieces)
+        out = []
+        for index, scored in zip(indices, proposals, strict=True):
+            words = [w for w, lp in scored if self.min_log_prob is None or lp >= self.min_log_prob]
+            out.append(_clean(text.words[index], words, self.k))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "generator": self.name,
+            "model": self.mlm.name,
+            "k": self.k,
+            "method": self.method,
+            "min_log_prob": self.min_log_prob,
+        }
+
+
+class WordNetSynonyms:
+    """WordNet synonyms (PWWS); with a POS tagger, only the synsets of the word's part of speech.
+
+    ``wordnet`` is a ``textrobust.resources.wordnet.WordNet`` (``synonyms(word, pos) -> [str]``);
+    ``pos_tagger`` a ``POSTagger`` (universal tags). Words whose tag has no WordNet part of speech
+    (determiners, pronouns, proper nouns, ...) get no synonyms when a tagger is given.
+    """
+
+    name = "wordnet"
+
+    def __init__(
+        self, wordnet: Any | Lazy[Any], pos_tagger: Any | Lazy[Any] | None = None, k: int | None = None
+    ) -> None:
+        self._wordnet = wordnet
+        self._pos_tagger = pos_tagger
+        self.k = k
+        self._cache = _WordCache()
+        self._tags: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
+
+    @property
+    def wordnet(self) -> Any:
+        return resolve(self._wordnet)
+
+    @property
+    def pos_tagger(self) -> Any | None:
+        return None if self._pos_tagger is None else resolve(self._pos_tagger)
+
+    def prepare(self) -> None:
+        self.wordnet  # noqa: B018
+        self.pos_tagger  # noqa: B018
+
+    def _tag(self, text: SplitText) -> list[str] | None:
+        tagger = self.pos_tagger
+        if tagger is None:
+            return None
+        tags = self._tags.get(text.words)
+        if tags is None:
+            tags = list(tagger.tag(list(text.words)))
+            self._tags[text.words] = tags
+            if len(self._tags) > 1_000:
+                self._tags.popitem(last=False)
+        return tags
+
+    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        tags = self._tag(text)
+        out = []
+        for index in indices:
+            original = text.words[index]
+            pos = None
+            if tags is not None:
+                pos = WORDNET_POS.get(tags[index])
+                if pos is None:
+                    out.append([])
+                    continue
+            key = (original, pos)
+            found = self._cache.get(key)
+            if found is None:
+                found = _clean(original, self.wordnet.synonyms(original.lower(), pos=pos), self.k)
+                self._cache.put(key, found)
+            out.append(found)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"generator": self.name, "k": self.k, "pos_filtered": self._pos_tagger is not None}

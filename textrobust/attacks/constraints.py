@@ -1,0 +1,338 @@
+"""Constraints: what a substitution must satisfy; each can be switched off by name and says why it rejected.
+
+Two kinds: a *position* constraint decides whether a word may be changed at all (checked before
+any candidate is generated, so it costs nothing); a *candidate* constraint judges the candidate
+words for one position together, in one vectorised call. Both see a ``Step``: the original text,
+the current text (earlier substitutions applied), the position and the positions already changed.
+Because a step is a pure function of the original text and the substitutions made so far, a
+stored result can be re-checked by replaying its changes in order (``recheck`` in the engine).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from textrobust.attacks.lazy import Lazy, resolve
+from textrobust.attacks.text import SplitText
+
+# The names recipes and the CLI use to switch constraints off.
+CONSTRAINT_NAMES = ("repeat", "stopwords", "max-words", "pos", "word-cosine", "sentence-similarity", "budget")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One substitution under consideration: word ``index`` of ``current``."""
+
+    original: SplitText
+    current: SplitText
+    index: int
+    modified: frozenset[int]
+
+
+@runtime_checkable
+class PositionConstraint(Protocol):
+    """Decides whether a word position may be changed; returns the reason when not."""
+
+    name: str
+
+    def check_position(self, step: Step) -> str | None: ...
+
+
+@runtime_checkable
+class CandidateConstraint(Protocol):
+    """Judges candidate words for one position; one reason (or None for accepted) per candidate."""
+
+    name: str
+
+    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]: ...
+
+
+class _Base:
+    name = ""
+
+    def prepare(self) -> None:
+        """Load resources now (missing ones fail before the attack starts)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"constraint": self.name}
+
+
+class NoRepeatModification(_Base):
+    """A word is changed at most once."""
+
+    name = "repeat"
+
+    def check_position(self, step: Step) -> str | None:
+        return "word already changed" if step.index in step.modified else None
+
+
+class Stopwords(_Base):
+    """Stopwords are never changed (case-insensitive)."""
+
+    name = "stopwords"
+
+    def __init__(self, stopwords: Collection[str] | Lazy[Collection[str]]) -> None:
+        self._stopwords = stopwords
+
+    @property
+    def stopwords(self) -> Collection[str]:
+        return resolve(self._stopwords)
+
+    def prepare(self) -> None:
+        self.stopwords  # noqa: B018
+
+    def check_position(self, step: Step) -> str | None:
+        word = step.original.words[step.index]
+        return f"'{word}' is a stopword" if word.lower() in self.stopwords else None
+
+    def describe(self) -> dict[str, Any]:
+        return {"constraint": self.name, "count": len(self.stopwords)}
+
+
+class MaxWordsChanged(_Base):
+    """At most ``fraction`` of the words (rounded down, at least ``min_words``) are changed."""
+
+    name = "max-words"
+
+    def __init__(self, fraction: float, min_words: int = 1) -> None:
+        if not 0 < fraction <= 1:
+            raise ValueError("fraction must be in (0, 1]")
+        self.fraction = fraction
+        self.min_words = min_words
+
+    def limit(self, num_words: int) -> int:
+        return max(self.min_words, math.floor(self.fraction * num_words + 1e-9))
+
+    def check_position(self, step: Step) -> str | None:
+        limit = self.limit(len(step.original))
+        if len(step.modified) >= limit:
+            return f"{len(step.modified)} of {len(step.original)} words already changed (limit {limit})"
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {"constraint": self.name, "fraction": self.fraction, "min_words": self.min_words}
+
+
+class WordEmbeddingCosine(_Base):
+    """Cosine between the original word and the candidate in a word-embedding space ≥ ``min_cos``."""
+
+    name = "word-cosine"
+
+    def __init__(self, table: Any | Lazy[Any], min_cos: float) -> None:
+        self._table = table
+        self.min_cos = min_cos
+
+    @property
+    def table(self) -> Any:
+        return resolve(self._table)
+
+    def prepare(self) -> None:
+        self.table  # noqa: B018
+
+    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        original = step.original.words[step.index].lower()
+        reasons: list[str | None] = []
+        for candidate in candidates:
+            cosine = self.table.cosine(original, candidate.lower())
+            if cosine is None:
+                reasons.append("not in the embedding vocabulary")
+            elif cosine < self.min_cos:
+                reasons.append(f"word cosine {cosine:.3f} < {self.min_cos}")
+            else:
+                reasons.append(None)
+        return reasons
+
+    def describe(self) -> dict[str, Any]:
+        return {"constraint": self.name, "min_cos": self.min_cos}
+
+
+class _TagCache:
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
+
+
+class SamePartOfSpeech(_Base):
+    """The candidate has the original word's part of speech (optionally NOUN↔VERB swaps allowed).
+
+    Tags come from a ``POSTagger`` (universal tags) run on a window of ``window`` words on each
+    side: the original word in the original text, each candidate in the current text (TextFooler's
+    released code tags the same ±4-word window).
+    """
+
+    name = "pos"
+    SWAPPABLE = frozenset({"NOUN", "VERB"})
+
+    def __init__(self, tagger: Any | Lazy[Any], allow_noun_verb_swap: bool = False, window: int = 4) -> None:
+        self._tagger = tagger
+        self.allow_noun_verb_swap = allow_noun_verb_swap
+        self.window = window
+        self._cache = _TagCache()
+
+    @property
+    def tagger(self) -> Any:
+        return resolve(self._tagger)
+
+    def prepare(self) -> None:
+        self.tagger  # noqa: B018
+
+    def _window(self, text: SplitText, index: int) -> tuple[tuple[str, ...], int]:
+        start = max(0, index - self.window)
+        end = min(len(text), index + self.window + 1)
+        return text.words[start:end], index - start
+
+    def _tags(self, windows: list[tuple[str, ...]]) -> list[list[str]]:
+        cache = self._cache.items
+        missing = list(dict.fromkeys(w for w in windows if w not in cache))
+        if missing:
+            for words, tags in zip(missing, self.tagger.tag_batch([list(w) for w in missing]), strict=True):
+                cache[words] = list(tags)
+            while len(cache) > self._cache.size:
+                cache.popitem(last=False)
+        return [cache[w] for w in windows]
+
+    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        reference, position = self._window(step.original, step.index)
+        windows = [reference]
+        for candidate in candidates:
+            words, _ = self._window(step.current.replace(step.index, candidate), step.index)
+            windows.append(words)
+        tags = self._tags(windows)
+        wanted = tags[0][position]
+        reasons: list[str | None] = []
+        for candidate_tags in tags[1:]:
+            got = candidate_tags[position]
+            ok = got == wanted or (
+                self.allow_noun_verb_swap and got in self.SWAPPABLE and wanted in self.SWAPPABLE
+            )
+            reasons.append(None if ok else f"part of speech {got} ≠ {wanted}")
+        return reasons
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "constraint": self.name,
+            "allow_noun_verb_swap": self.allow_noun_verb_swap,
+            "window": self.window,
+        }
+
+
+class SentenceSimilarity(_Base):
+    """Sentence-encoder similarity between a window around the change and the same window before it.
+
+    ``metric="cosine"`` compares the cosine itself; ``"angular"`` compares 1 − arccos(cos)/π
+    (TextFooler/TextAttack). ``window``: words around the changed word (None: the whole text).
+    ``compare_to``: the ``original`` text, or the ``current`` one (the text just before this
+    substitution, as TextFooler's code does). ``short_text_threshold``: the threshold used instead
+    when the text has fewer words than the window (TextFooler's code lowers it to 0.1 there).
+    """
+
+    name = "sentence-similarity"
+
+    def __init__(
+        self,
+        encoder: Any | Lazy[Any],
+        threshold: float,
+        *,
+        metric: Literal["cosine", "angular"] = "cosine",
+        window: int | None = None,
+        compare_to: Literal["original", "current"] = "original",
+        short_text_threshold: float | None = None,
+        cache_size: int = 8192,
+    ) -> None:
+        if metric not in ("cosine", "angular"):
+            raise ValueError(f"unknown metric {metric!r}")
+        if compare_to not in ("original", "current"):
+            raise ValueError(f"compare_to must be 'original' or 'current', not {compare_to!r}")
+        self._encoder = encoder
+        self.threshold = threshold
+        self.metric = metric
+        self.window = window
+        self.compare_to = compare_to
+        self.short_text_threshold = short_text_threshold
+        self.cache_size = cache_size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def encoder(self) -> Any:
+        return resolve(self._encoder)
+
+    def prepare(self) -> None:
+        self.encoder  # noqa: B018
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Rows L2-normalised; cached by text."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            vectors = np.asarray(self.encoder.encode(missing), dtype=np.float32)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.maximum(norms, 1e-12)
+            for text, vector in zip(missing, vectors, strict=True):
+                self._vectors[text] = vector
+        rows = []
+        for text in texts:
+            self._vectors.move_to_end(text)
+            rows.append(self._vectors[text])
+        while len(self._vectors) > self.cache_size:
+            self._vectors.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+
+    def similarity(self, cosines: np.ndarray) -> np.ndarray:
+        cosines = np.clip(cosines, -1.0, 1.0)
+        if self.metric == "angular":
+            return 1.0 - np.arccos(cosines) / math.pi
+        return cosines
+
+    def threshold_for(self, text: SplitText) -> float:
+        if self.short_text_threshold is not None and self.window is not None and len(text) < self.window:
+            return self.short_text_threshold
+        return self.threshold
+
+    def scores(self, step: Step, candidates: Sequence[str]) -> np.ndarray:
+        """The similarity of each candidate (in this constraint's metric)."""
+        if not candidates:
+            return np.zeros(0, dtype=np.float32)
+        reference_text = step.original if self.compare_to == "original" else step.current
+        texts = [reference_text.window(step.index, self.window)]
+        texts += [step.current.replace(step.index, c).window(step.index, self.window) for c in candidates]
+        vectors = self.encode(texts)
+        return self.similarity(vectors[1:] @ vectors[0])
+
+    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        threshold = self.threshold_for(step.original)
+        scores = self.scores(step, candidates)
+        return [None if s >= threshold else f"sentence similarity {s:.3f} < {threshold:.3f}" for s in scores]
+
+    def text_similarity(self, a: str, b: str) -> float:
+        """Cosine between two whole texts (reported in results)."""
+        vectors = self.encode([a, b])
+        return float(np.clip(vectors[0] @ vectors[1], -1.0, 1.0))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "constraint": self.name,
+            "threshold": self.threshold,
+            "metric": self.metric,
+            "window": self.window,
+            "compare_to": self.compare_to,
+            "short_text_threshold": self.short_text_threshold,
+        }
+
+
+class QueryBudget(_Base):
+    """At most ``max_queries`` victim queries per example (unique texts scored, the original included)."""
+
+    name = "budget"
+
+    def __init__(self, max_queries: int) -> None:
+        if max_queries < 1:
+            raise ValueError("a query budget must be at least 1")
+        self.max_queries = max_queries
+
+    def describe(self) -> dict[str, Any]:
+        return {"constraint": self.name, "max_queries": self.max_queries}

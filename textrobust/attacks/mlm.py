@@ -1,0 +1,311 @@
+"""A masked language model seen as a source of whole-word proposals (any Hugging Face fill-mask model)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textrobust.attacks.text import SplitText, is_word
+from textrobust.errors import ResourceMissingError
+
+# Hub defaults by language; offline users pass a local folder (``--mlm PATH``).
+DEFAULT_MLM = {"en": "bert-base-uncased", "ar": "aubmindlab/bert-base-arabertv02"}
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """Per token id: can it start a word, can it continue one, and the text it contributes."""
+
+    starts: np.ndarray  # bool (V,): a whole word by itself or the first piece of one
+    continues: np.ndarray  # bool (V,): a later piece of a word ("##ing")
+    strings: list[str]  # the text a token adds to the word it belongs to
+
+
+def _vocabulary(tokenizer: Any, size: int) -> _Vocabulary:
+    """Classify the vocabulary by sub-word convention: WordPiece "##", SentencePiece "▁", byte-level "Ġ"."""
+    tokens = tokenizer.convert_ids_to_tokens(list(range(size)))
+    tokens = [token if isinstance(token, str) else "" for token in tokens]
+    special = set(getattr(tokenizer, "all_special_ids", []))
+    wordpiece = sum(t.startswith("##") for t in tokens)
+    sentencepiece = sum(t.startswith("▁") for t in tokens)
+    bytelevel = sum(t.startswith("Ġ") for t in tokens)
+    starts = np.zeros(size, dtype=bool)
+    continues = np.zeros(size, dtype=bool)
+    strings = [""] * size
+    for i, token in enumerate(tokens):
+        if i in special or not token:
+            continue
+        if wordpiece >= max(sentencepiece, bytelevel):
+            if token.startswith("##"):
+                piece, is_start = token[2:], False
+            else:
+                piece, is_start = token, True
+        else:
+            marker = "▁" if sentencepiece >= bytelevel else "Ġ"
+            is_start = token.startswith(marker)
+            piece = (
+                tokenizer.convert_tokens_to_string([token]).strip() if marker == "Ġ" else token.lstrip("▁")
+            )
+        if not piece or not is_word(piece):
+            continue
+        strings[i] = piece
+        starts[i] = is_start
+        continues[i] = not is_start
+    return _Vocabulary(starts, continues, strings)
+
+
+class MaskedLanguageModel:
+    """A fill-mask model and its tokenizer; proposes whole words for a word position.
+
+    ``at_mask``: the word is replaced by one mask token and the model's top whole-word tokens
+    are proposed (BAE, MLM-synonym). ``in_context``: the text is left unmasked and the word's
+    sub-word pieces are predicted in place, multi-piece words by combining the top pieces
+    (BERT-Attack). Results are cached by input text.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str = "",
+        batch_size: int = 32,
+        max_length: int = 256,
+        context_words: int = 128,
+        cache_size: int = 20_000,
+    ) -> None:
+        import torch
+
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.batch_size = batch_size
+        self.max_length = min(
+            max_length, int(getattr(tokenizer, "model_max_length", max_length) or max_length)
+        )
+        self.context_words = context_words  # the text around the word given to the model (long inputs)
+        self.cache_size = cache_size
+        self.device = next(model.parameters()).device
+        init_kwargs = getattr(tokenizer, "init_kwargs", None) or {}
+        self.uncased = bool(
+            getattr(tokenizer, "do_lower_case", False) or init_kwargs.get("do_lower_case", False)
+        )
+        if tokenizer.mask_token is None:
+            raise ResourceMissingError(
+                f"{name or 'the model'} has no mask token: pass a fill-mask (masked LM) model"
+            )
+        size = int(model.get_output_embeddings().weight.shape[0])
+        self._vocab = _vocabulary(tokenizer, size)
+        self._start_bias = torch.full((size,), float("-inf"))
+        self._start_bias[torch.from_numpy(self._vocab.starts)] = 0.0
+        self._continue_bias = torch.full((size,), float("-inf"))
+        self._continue_bias[torch.from_numpy(self._vocab.continues)] = 0.0
+        self._cache: dict[tuple[Any, ...], list[tuple[str, float]]] = {}
+        base = getattr(model, "base_model", None)
+        heads = [child for _, child in model.named_children() if child is not base]
+        self._head = heads[0] if base is not None and base is not model and len(heads) == 1 else None
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path, *, device: str = "cpu", **options: Any
+    ) -> MaskedLanguageModel:
+        """Load any fill-mask model by Hub name or local folder."""
+        from transformers import AutoModelForMaskedLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        name = str(name_or_path)
+        path = Path(name).expanduser()
+        if (path.is_absolute() or name.startswith((".", "~"))) and not path.exists():
+            raise ResourceMissingError(f"masked LM folder not found: {name}")
+        if path.exists():
+            name = str(path)
+        verbosity = hf_logging.get_verbosity()
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()  # a per-tensor "Loading weights" bar on every worker start
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name)
+            model = AutoModelForMaskedLM.from_pretrained(name)
+        except (OSError, ValueError) as exc:
+            first = (str(exc).strip().splitlines() or ["not found"])[0][:160]
+            hint = "" if Path(name).exists() else " (offline? pass --mlm with a local fill-mask model folder)"
+            raise ResourceMissingError(f"cannot load masked LM '{name}'{hint}: {first}") from None
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
+        if not getattr(tokenizer, "is_fast", False):
+            raise ResourceMissingError(
+                f"masked LM '{name}' has no fast tokenizer (tokenizer.json); re-save it with one"
+            )
+        return cls(model.to(device), tokenizer, name=name, **options)
+
+    # -- proposals -----------------------------------------------------------------------------
+    def at_mask(self, text: SplitText, indices: Sequence[int], k: int) -> list[list[tuple[str, float]]]:
+        """Top-``k`` whole words (with log-probabilities) for each word position, the word masked out."""
+        keys = []
+        for index in indices:
+            start, end = text.window_bounds(index, self.context_words)
+            masked = text.replace(index, self.tokenizer.mask_token)
+            keys.append(("mask", masked.span_text(start, end), k))
+        missing = list(dict.fromkeys(key for key in keys if key not in self._cache))
+        if missing:
+            inputs = [key[1] for key in missing]
+            for key, proposals in zip(missing, self._fill_masks(inputs, k), strict=True):
+                self._remember(key, proposals)
+        return [self._cache[key] for key in keys]
+
+    def in_context(
+        self, text: SplitText, indices: Sequence[int], k: int, max_pieces: int = 3, piece_k: int = 24
+    ) -> list[list[tuple[str, float]]]:
+        """Top-``k`` whole words per position, predicted on the unmasked text (BERT-Attack)."""
+        keys = [("context", text.text, index, k, max_pieces, piece_k) for index in indices]
+        if any(key not in self._cache for key in keys):
+            proposals = self._predict_in_context(text, indices, k, max_pieces, piece_k)
+            for key, found in zip(keys, proposals, strict=True):
+                self._remember(key, found)
+        return [self._cache[key] for key in keys]
+
+    # -- internals -----------------------------------------------------------------------------
+    def _remember(self, key: tuple[Any, ...], value: list[tuple[str, float]]) -> None:
+        if len(self._cache) >= self.cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = value
+
+    def _encode(self, texts: list[str], offsets: bool = False) -> tuple[dict[str, Any], Any]:
+        encoded = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+            return_offsets_mapping=offsets,
+        )
+        mapping = encoded.pop("offset_mapping", None)
+        return dict(encoded), mapping
+
+    def _logits_at(self, encoded: dict[str, Any], rows: Sequence[int], columns: Sequence[int]) -> Any:
+        """Vocabulary logits at the given (row, token position) pairs only, shape (len(rows), V).
+
+        The prediction head (a 30k-word projection per token) costs as much as the encoder on short
+        texts, so it is applied to the needed positions only when the model's head is one module.
+        """
+        import torch
+
+        inputs = {key: value.to(self.device) for key, value in encoded.items()}
+        rows_t = torch.as_tensor(list(rows), dtype=torch.long, device=self.device)
+        columns_t = torch.as_tensor(list(columns), dtype=torch.long, device=self.device)
+        with torch.inference_mode():
+            if self._head is not None:
+                hidden = self.model.base_model(**inputs)[0]
+                logits = self._head(hidden[rows_t, columns_t])
+            else:
+                logits = self.model(**inputs).logits[rows_t, columns_t]
+        return logits.float().cpu()
+
+    def _fill_masks(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+        import torch
+
+        results: list[list[tuple[str, float]]] = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = texts[start : start + self.batch_size]
+            encoded, _ = self._encode(chunk)
+            found = (encoded["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist()
+            first_mask: dict[int, int] = {}
+            for row, column in found:
+                first_mask.setdefault(row, column)
+            rows = sorted(first_mask)
+            logits = self._logits_at(encoded, rows, [first_mask[r] for r in rows]) if rows else None
+            for row in range(len(chunk)):
+                if row not in first_mask:  # the mask was truncated away
+                    results.append([])
+                    continue
+                scores = torch.log_softmax(logits[rows.index(row)], dim=-1) + self._start_bias
+                results.append(self._top_words(scores, k))
+        return results
+
+    def _top_words(self, scores: Any, k: int) -> list[tuple[str, float]]:
+        import torch
+
+        top = torch.topk(scores, min(k * 2 + 8, scores.shape[0]))
+        words: dict[str, float] = {}
+        for value, token_id in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+            if value == float("-inf"):
+                break
+            word = self._vocab.strings[token_id]
+            if word and word not in words:
+                words[word] = value
+        return list(words.items())[: k + 1]  # one spare: the original word is dropped later
+
+    def _predict_in_context(
+        self, text: SplitText, indices: Sequence[int], k: int, max_pieces: int, piece_k: int
+    ) -> list[list[tuple[str, float]]]:
+        import torch
+
+        encoded, mapping = self._encode([text.text], offsets=True)
+        offsets = mapping[0].tolist()
+        special = set(getattr(self.tokenizer, "all_special_ids", []))
+        ids = encoded["input_ids"][0].tolist()
+        spans = text.spans()
+        word_pieces: list[list[int]] = []
+        for index in indices:
+            start, end = spans[index]
+            pieces = [
+                position
+                for position, (s, e) in enumerate(offsets)
+                if ids[position] not in special and e > s and s >= start and e <= end
+            ]
+            word_pieces.append(pieces if 0 < len(pieces) <= max_pieces else [])
+        needed = sorted({p for pieces in word_pieces for p in pieces})
+        if not needed:
+            return [[] for _ in indices]
+        rows = {position: row for row, position in enumerate(needed)}
+        log_probs = torch.log_softmax(self._logits_at(encoded, [0] * len(needed), needed), dim=-1)
+        results: list[list[tuple[str, float]]] = []
+        for pieces in word_pieces:
+            if not pieces:
+                results.append([])
+                continue
+            # Beam over the pieces: scores add up, so keeping the top k partial words is exact.
+            first = log_probs[rows[pieces[0]]] + self._start_bias
+            top = torch.topk(first, min(piece_k if len(pieces) > 1 else k * 2 + 8, first.shape[0]))
+            beam = [
+                (self._vocab.strings[i], v)
+                for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+                if v != float("-inf")
+            ]
+            for position in pieces[1:]:
+                scores = log_probs[rows[position]] + self._continue_bias
+                top = torch.topk(scores, min(piece_k, scores.shape[0]))
+                extended = [
+                    (word + self._vocab.strings[i], total + v)
+                    for word, total in beam
+                    for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+                    if v != float("-inf")
+                ]
+                extended.sort(key=lambda item: -item[1])
+                beam = extended[: max(k * 2, piece_k)]
+            words: dict[str, float] = {}
+            for word, total in beam:
+                if word and is_word(word) and word not in words:
+                    words[word] = total
+            results.append(list(words.items())[: k + 1])
+        return results
+
+
+def load_masked_lm(
+    name_or_path: str | Path | None, language: str = "en", **options: Any
+) -> MaskedLanguageModel:
+    """A fill-mask model by Hub name or path; ``None`` means the language's default Hub model."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_MLM.get(language, DEFAULT_MLM["en"])
+        if os.environ.get("HF_HUB_OFFLINE") == "1" and not Path(name_or_path).exists():
+            raise ResourceMissingError(
+                f"the default masked LM '{name_or_path}' needs the Hugging Face Hub; pass --mlm PATH (local)"
+            )
+    return MaskedLanguageModel.from_pretrained(name_or_path, **options)

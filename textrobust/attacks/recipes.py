@@ -1,0 +1,336 @@
+"""Attack recipes: each a short declaration of a published attack, its settings and where we deviate.
+
+``build_attack("textfooler")`` gives a ready ``WordSubstitutionAttack``. Resources (neighbour
+table, sentence encoder, POS tagger, WordNet, stopwords, masked LM) are loaded on first use from
+``textrobust.resources`` unless passed in (to share them between attacks or use other ones).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection
+from typing import Any
+
+from textrobust.attacks.candidates import EmbeddingNeighbours, MaskedLMCandidates, WordNetSynonyms
+from textrobust.attacks.constraints import (
+    CONSTRAINT_NAMES,
+    MaxWordsChanged,
+    NoRepeatModification,
+    QueryBudget,
+    SamePartOfSpeech,
+    SentenceSimilarity,
+    Stopwords,
+    WordEmbeddingCosine,
+)
+from textrobust.attacks.engine import WordSubstitutionAttack
+from textrobust.attacks.goals import UntargetedLabelFlip
+from textrobust.attacks.lazy import Lazy
+from textrobust.attacks.mlm import MaskedLanguageModel, load_masked_lm
+from textrobust.attacks.search import GreedyByImportance
+from textrobust.errors import ResourceMissingError, TextrobustError
+
+RESOURCE_NAMES = ("stopwords", "neighbours", "sentence_encoder", "pos_tagger", "wordnet", "masked_lm")
+
+
+class RecipeResources:
+    """What recipes draw on, each loaded once on first use (or given by the caller)."""
+
+    def __init__(
+        self, language: str, given: dict[str, Any], mlm: str | MaskedLanguageModel | None = None
+    ) -> None:
+        self.language = language
+        self.given = dict(given)
+        self.mlm = mlm
+        self._lazy: dict[str, Lazy[Any]] = {}
+
+    def _get(self, key: str, load: Callable[[], Any]) -> Lazy[Any]:
+        if key not in self._lazy:
+            value = self.given.get(key)
+            if value is not None and not isinstance(value, str):
+                self._lazy[key] = Lazy(lambda: value, key)
+            else:
+                self._lazy[key] = Lazy(load, key)
+        return self._lazy[key]
+
+    def stopwords(self) -> Lazy[Collection[str]]:
+        def load() -> Collection[str]:
+            from textrobust.resources.stopwords import stopwords
+
+            return stopwords(self.language)
+
+        return self._get("stopwords", load)
+
+    def neighbours(self) -> Lazy[Any]:
+        name = self.given.get("neighbours")
+
+        def load() -> Any:
+            if name is None and self.language != "en":
+                raise ResourceMissingError(
+                    f"no default word-neighbour table for language '{self.language}': pass neighbours=PATH "
+                    "(a word-vector file for that language)"
+                )
+            from textrobust.resources.neighbours import load_neighbour_table
+
+            return load_neighbour_table(name or "counter-fitted-glove-50d")
+
+        return self._get("neighbours", load)
+
+    def sentence_encoder(self) -> Lazy[Any]:
+        name = self.given.get("sentence_encoder")
+
+        def load() -> Any:
+            from textrobust.resources.sentence_encoder import load_sentence_encoder
+
+            return load_sentence_encoder(name or "use-multilingual")
+
+        return self._get("sentence_encoder", load)
+
+    def pos_tagger(self) -> Lazy[Any]:
+        name = self.given.get("pos_tagger")
+
+        def load() -> Any:
+            from textrobust.resources.pos import load_pos_tagger
+
+            try:
+                return load_pos_tagger(self.language, name)
+            except ResourceMissingError as exc:
+                raise ResourceMissingError(
+                    f"{exc} (or switch the POS constraint off: disable=['pos'])"
+                ) from None
+
+        return self._get("pos_tagger", load)
+
+    def wordnet(self) -> Lazy[Any]:
+        def load() -> Any:
+            if self.language != "en":
+                raise ResourceMissingError(
+                    f"WordNet synonyms are English-only; no recipe data for '{self.language}'"
+                )
+            from textrobust.resources.wordnet import load_wordnet
+
+            return load_wordnet()
+
+        return self._get("wordnet", load)
+
+    def masked_lm(self) -> Lazy[MaskedLanguageModel]:
+        given = self.given.get("masked_lm") or self.mlm
+
+        def load() -> MaskedLanguageModel:
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            return load_masked_lm(given if isinstance(given, str) else None, self.language, device=device)
+
+        if isinstance(given, MaskedLanguageModel):
+            self.given["masked_lm"] = given
+        return self._get("masked_lm", load)
+
+
+# -- the recipes ------------------------------------------------------------------------------
+
+
+def mlm_synonym(r: RecipeResources) -> WordSubstitutionAttack:
+    """MLM-synonym: the Arabic synonym attack with a masked LM (Alshahrani et al., 2024), any language.
+
+    Deviation: the paper substitutes one word; we run the full greedy search (as the other
+    recipes), so an attack may change several words, each checked by every constraint.
+    """
+    return WordSubstitutionAttack(
+        "mlm-synonym",
+        candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask"),  # paper: top-50 fill-mask words
+        constraints=[
+            NoRepeatModification(),
+            Stopwords(r.stopwords()),  # not in the paper: particles and pronouns carry no attack value
+            SamePartOfSpeech(r.pos_tagger()),  # paper: the substitute keeps the word's part of speech
+            SentenceSimilarity(
+                r.sentence_encoder(), threshold=0.80, window=None
+            ),  # paper: cosine ≥ 0.80, whole text
+        ],
+        # Words ranked by deletion (TextFooler's ranking); candidates from the original sentence,
+        # as in the paper's single-substitution setting, so all positions share one MLM batch.
+        search=GreedyByImportance("deletion", candidates_from="original"),
+        goal=UntargetedLabelFlip(),
+        notes="full greedy search instead of the paper's one-word substitution",
+    )
+
+
+def textfooler(r: RecipeResources) -> WordSubstitutionAttack:
+    """TextFooler (Jin et al., 2020). Deviation: counter-fitted GloVe built locally stands in for
+    counter-fitted Paragram, and USE-multilingual for USE-large."""
+    return WordSubstitutionAttack(
+        "textfooler",
+        candidates=EmbeddingNeighbours(r.neighbours(), k=50),  # K = 50 neighbours
+        constraints=[
+            NoRepeatModification(),
+            Stopwords(r.stopwords()),  # the NLTK-based list of the released code
+            WordEmbeddingCosine(
+                r.neighbours(), min_cos=0.5
+            ),  # paper says δ = 0.7; the released code uses 0.5
+            SamePartOfSpeech(r.pos_tagger(), allow_noun_verb_swap=True),
+            # Released code: 1 − angle ≥ 0.7 on a 15-word window against the text before the swap,
+            # i.e. angle ≤ 0.3 rad (it forgets the /π); texts shorter than the window get 0.1 (angle ≤ 0.9).
+            SentenceSimilarity(
+                r.sentence_encoder(),
+                threshold=1 - 0.3 / math.pi,
+                metric="angular",
+                window=15,
+                compare_to="current",
+                short_text_threshold=1 - 0.9 / math.pi,
+            ),
+        ],
+        search=GreedyByImportance("deletion"),  # importance = drop of p(true label) when the word is deleted
+        goal=UntargetedLabelFlip(),
+    )
+
+
+def bert_attack(r: RecipeResources) -> WordSubstitutionAttack:
+    """BERT-Attack (Li et al., 2020). Deviation: the sentence-similarity filter is applied during the
+    search with TextAttack's fixed 0.2 (the authors filtered final texts with a per-dataset threshold)."""
+    return WordSubstitutionAttack(
+        "bert-attack",
+        # K = 48 (authors); one unmasked pass, multi-piece words built from the top pieces by perplexity.
+        candidates=MaskedLMCandidates(r.masked_lm(), k=48, method="in-context"),
+        constraints=[
+            NoRepeatModification(),
+            Stopwords(r.stopwords()),
+            MaxWordsChanged(fraction=0.4),  # ε = 0.4 of the words (authors)
+            SentenceSimilarity(r.sentence_encoder(), threshold=0.2, window=None),  # cosine, whole text
+        ],
+        # Paper: I = o_y(S) − o_y(S with the word replaced by [MASK]); TextAttack uses [UNK].
+        search=GreedyByImportance("mask", candidates_from="original"),
+        goal=UntargetedLabelFlip(),
+    )
+
+
+def bae(r: RecipeResources) -> WordSubstitutionAttack:
+    """BAE-R (Garg & Ramakrishnan, 2020): replace a masked word by the MLM's proposals."""
+    return WordSubstitutionAttack(
+        "bae",
+        candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask"),  # top K = 50, whole words only
+        constraints=[
+            NoRepeatModification(),
+            Stopwords(r.stopwords()),
+            SamePartOfSpeech(r.pos_tagger(), allow_noun_verb_swap=True),
+            # Paper: USE similarity 0.8 on a 15-word window, against the original (authors' email);
+            # their TextFooler-based code reads 0.8 as 1 − angle, i.e. angular ≥ 1 − 0.2/π, and
+            # uses 0.1 for texts shorter than the window. TextAttack applies 0.936 to the plain cosine.
+            SentenceSimilarity(
+                r.sentence_encoder(),
+                threshold=1 - 0.2 / math.pi,
+                metric="angular",
+                window=15,
+                compare_to="original",
+                short_text_threshold=1 - 0.9 / math.pi,
+            ),
+        ],
+        search=GreedyByImportance("deletion", candidates_from="current"),  # MLM re-run on the current text
+        goal=UntargetedLabelFlip(),
+    )
+
+
+def pwws(r: RecipeResources) -> WordSubstitutionAttack:
+    """PWWS (Ren et al., 2019): WordNet synonyms, probability-weighted word saliency.
+
+    Deviations: no named-entity swaps (they need the whole dataset's labels); synonyms are taken
+    from the word's part of speech as in the authors' code (TextAttack takes all synsets).
+    """
+    return WordSubstitutionAttack(
+        "pwws",
+        candidates=WordNetSynonyms(r.wordnet(), pos_tagger=r.pos_tagger()),
+        constraints=[NoRepeatModification(), Stopwords(r.stopwords())],
+        search=GreedyByImportance("pwws"),  # softmax([UNK] saliency) × best synonym's drop of p(y)
+        goal=UntargetedLabelFlip(),
+    )
+
+
+def a2t(r: RecipeResources) -> WordSubstitutionAttack:
+    """A2T (Yoo & Qi, 2021): the cheap attack for adversarial training; needs a white-box victim.
+
+    Deviation: USE-multilingual on the whole text stands in for SBERT (stsb-distilbert);
+    MaxWordsChanged rounds 10 % down where TextAttack rounds up (the minimum of 4 dominates below 30 words).
+    """
+    return WordSubstitutionAttack(
+        "a2t",
+        candidates=EmbeddingNeighbours(r.neighbours(), k=20),  # 20 counter-fitted neighbours
+        constraints=[
+            NoRepeatModification(),
+            Stopwords(r.stopwords()),
+            MaxWordsChanged(fraction=0.1, min_words=4),  # at most 10 % of the words, at least 4
+            WordEmbeddingCosine(r.neighbours(), min_cos=0.8),
+            SamePartOfSpeech(r.pos_tagger(), allow_noun_verb_swap=False),
+            SentenceSimilarity(r.sentence_encoder(), threshold=0.9, window=None),  # cosine ≥ 0.9
+        ],
+        search=GreedyByImportance("gradient"),  # gradient norm of the loss w.r.t. each word's embedding
+        goal=UntargetedLabelFlip(),
+    )
+
+
+RECIPES: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
+    "mlm-synonym": mlm_synonym,
+    "textfooler": textfooler,
+    "bert-attack": bert_attack,
+    "bae": bae,
+    "pwws": pwws,
+    "a2t": a2t,
+}
+
+
+def build_attack(
+    recipe: str,
+    *,
+    language: str = "en",
+    mlm: str | MaskedLanguageModel | None = None,
+    budget: int | None = None,
+    seed: int = 0,
+    disable: Collection[str] = (),
+    hard_label: bool = False,
+    beam_width: int | None = None,
+    report_similarity: bool = True,
+    prepare: bool = True,
+    **resources: Any,
+) -> WordSubstitutionAttack:
+    """A ready attack for a recipe name.
+
+    ``mlm``: fill-mask model (Hub name, local folder, or a loaded ``MaskedLanguageModel``) for the
+    MLM recipes; default: the language's Hub model. ``budget``: max victim queries per example.
+    ``disable``: constraint names to switch off (see ``CONSTRAINT_NAMES``). ``hard_label``: the
+    attacker sees only the predicted class. ``beam_width``: keep that many texts in the search.
+    ``report_similarity``: fill ``AttackResult.similarity`` with the sentence encoder even when
+    the recipe has no similarity constraint. ``resources``: any of ``RESOURCE_NAMES``, each an
+    object or a name/path for its loader. ``prepare``: load everything now (fail early).
+    """
+    if recipe not in RECIPES:
+        raise TextrobustError(f"unknown recipe '{recipe}'; choose one of {', '.join(RECIPES)}")
+    unknown = sorted(set(resources) - set(RESOURCE_NAMES))
+    if unknown:
+        raise TextrobustError(f"unknown resource(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_NAMES)}")
+    bad = sorted(set(disable) - set(CONSTRAINT_NAMES))
+    if bad:
+        raise TextrobustError(
+            f"unknown constraint(s) {', '.join(bad)}; choose from {', '.join(CONSTRAINT_NAMES)}"
+        )
+    if budget is not None and budget < 1:
+        raise TextrobustError("the query budget must be at least 1")
+    if beam_width is not None and beam_width < 1:
+        raise TextrobustError("the beam width must be at least 1")
+    r = RecipeResources(language, resources, mlm)
+    attack = RECIPES[recipe](r)
+    attack.language = language
+    attack.seed = seed
+    attack.constraints = [c for c in attack.constraints if c.name not in disable and c.name != "budget"]
+    if budget is not None and "budget" not in disable:
+        attack.constraints.append(QueryBudget(budget))
+    if disable:
+        attack.notes = "; ".join(filter(None, [attack.notes, f"disabled: {', '.join(sorted(disable))}"]))
+    attack.similarity = next((c for c in attack.constraints if isinstance(c, SentenceSimilarity)), None)
+    if attack.similarity is None and report_similarity:
+        attack.similarity = SentenceSimilarity(r.sentence_encoder(), threshold=-1.0)
+    if hard_label:
+        attack.goal = UntargetedLabelFlip(hard_label=True)
+    if beam_width is not None:
+        if not hasattr(attack.search, "beam_width"):
+            raise TextrobustError(f"the search of recipe '{recipe}' has no beam")
+        attack.search.beam_width = beam_width  # type: ignore[attr-defined]
+    if prepare:
+        attack.prepare()
+    return attack

@@ -1,0 +1,180 @@
+"""Texts as words and the separators between them, so that changing one word leaves the rest byte-identical.
+
+A word is a run of letters, digits, underscores and combining marks (Arabic short vowels, shadda,
+accents), with apostrophes, hyphens and zero-width joiners kept inside it when a word character
+stands on both sides ("don't", "well-made"). Everything else — spaces, punctuation, emoji — lives
+in the separators. ``SplitText`` keeps one more separator than words, so ``join`` gives back the
+exact original text, and replacing a word by any other word (see ``is_word``) splits back into
+the same number of words at the same positions.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Inside a word only: between two word characters.
+JOINERS = frozenset("'’-\u200c\u200d")
+
+
+@lru_cache(maxsize=4096)
+def is_word_char(char: str) -> bool:
+    """Letters, digits, underscore and combining marks (categories L*, N*, M*, Pc '_')."""
+    if char.isalnum() or char == "_":
+        return True
+    return unicodedata.category(char)[0] == "M"
+
+
+def _word_spans(text: str) -> Iterator[tuple[int, int]]:
+    n = len(text)
+    i = 0
+    while i < n:
+        if not is_word_char(text[i]):
+            i += 1
+            continue
+        start = i
+        i += 1
+        while i < n:
+            char = text[i]
+            if is_word_char(char):
+                i += 1
+            elif char in JOINERS and i + 1 < n and is_word_char(text[i + 1]):
+                i += 2
+            else:
+                break
+        yield start, i
+
+
+@dataclass(frozen=True)
+class SplitText:
+    """A text as ``separators[0] + words[0] + separators[1] + ... + words[-1] + separators[-1]``."""
+
+    words: tuple[str, ...]
+    separators: tuple[str, ...]
+    _text: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.separators) != len(self.words) + 1:
+            raise ValueError("a SplitText needs exactly one more separator than words")
+        if not self._text:
+            object.__setattr__(self, "_text", self._join())
+
+    def _join(self) -> str:
+        parts = [self.separators[0]]
+        for word, separator in zip(self.words, self.separators[1:], strict=True):
+            parts.append(word)
+            parts.append(separator)
+        return "".join(parts)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Character ``(start, end)`` of every word in ``text``."""
+        spans = []
+        position = 0
+        for word, separator in zip(self.words, self.separators, strict=False):
+            position += len(separator)
+            spans.append((position, position + len(word)))
+            position += len(word)
+        return spans
+
+    def replace(self, index: int, word: str) -> SplitText:
+        """The text with word ``index`` replaced (separators untouched)."""
+        words = list(self.words)
+        words[index] = word
+        return SplitText(tuple(words), self.separators)
+
+    def replace_many(self, replacements: Mapping[int, str]) -> SplitText:
+        words = list(self.words)
+        for index, word in replacements.items():
+            words[index] = word
+        return SplitText(tuple(words), self.separators)
+
+    def delete(self, index: int) -> str:
+        """The text without word ``index``; the separators around it merge without doubling spaces."""
+        left, right = self.separators[index], self.separators[index + 1]
+        if index == 0:
+            merged = left + right.lstrip()
+        elif index == len(self.words) - 1:
+            merged = left.rstrip() + right
+        elif left[-1:].isspace() and right[:1].isspace():
+            merged = left + right.lstrip()
+        else:
+            merged = left + right
+        return (
+            self.prefix(index)
+            + merged
+            + "".join(
+                w + s for w, s in zip(self.words[index + 1 :], self.separators[index + 2 :], strict=True)
+            )
+        )
+
+    def prefix(self, index: int) -> str:
+        """Everything before separator ``index`` (i.e. up to the end of word ``index - 1``)."""
+        return "".join(s + w for s, w in zip(self.separators[:index], self.words[:index], strict=True))
+
+    def window_bounds(self, index: int, size: int | None) -> tuple[int, int]:
+        """Word range ``[start, end)`` of ``size`` words centred on ``index`` (shifted inside the text)."""
+        n = len(self.words)
+        if size is None or size >= n:
+            return 0, n
+        start = max(0, min(index - size // 2, n - size))
+        return start, start + size
+
+    def span_text(self, start: int, end: int) -> str:
+        """The exact substring from the start of word ``start`` to the end of word ``end - 1``."""
+        if start >= end:
+            return ""
+        parts = [self.words[start]]
+        for i in range(start + 1, end):
+            parts.append(self.separators[i])
+            parts.append(self.words[i])
+        return "".join(parts)
+
+    def window(self, index: int, size: int | None) -> str:
+        """The substring of ``size`` words around word ``index`` (the whole text when ``size`` is None)."""
+        if size is None:
+            return self.text
+        return self.span_text(*self.window_bounds(index, size))
+
+
+def split_text(text: str) -> SplitText:
+    """Split ``text`` into words and separators; ``split_text(t).text == t`` for every string."""
+    words: list[str] = []
+    separators: list[str] = []
+    position = 0
+    for start, end in _word_spans(text):
+        separators.append(text[position:start])
+        words.append(text[start:end])
+        position = end
+    separators.append(text[position:])
+    return SplitText(tuple(words), tuple(separators), text)
+
+
+def is_word(candidate: str) -> bool:
+    """Whether ``candidate`` is exactly one word, so it can replace a word without changing the split."""
+    if not candidate:
+        return False
+    spans = list(_word_spans(candidate))
+    return spans == [(0, len(candidate))]
+
+
+def match_case(original: str, replacement: str) -> str:
+    """``replacement`` in the case pattern of ``original`` (UPPER, Capitalised or as given)."""
+    if len(original) > 1 and original.isupper():
+        return replacement.upper()
+    if original[:1].isupper() and not replacement[:1].isupper():
+        return replacement[:1].upper() + replacement[1:]
+    return replacement
+
+
+def same_word(a: str, b: str) -> bool:
+    """Case-insensitive equality (what counts as "the original word" among candidates)."""
+    return a.casefold() == b.casefold()
