@@ -33,8 +33,23 @@ def test_train_then_evaluate_from_cli(tmp_path: Path, capsys: pytest.CaptureFixt
     rows += [f"boring awful mess number {i},neg" for i in range(30)]
     data.write_text("\n".join(rows), encoding="utf-8")
     out = tmp_path / "cnn"
-    code = main(["train", "--victim", "wordcnn", "--dataset", str(data), "--out", str(out), "--epochs", "3",
-                 "--vectors", "none", "--seed", "1"])
+    code = main(
+        [
+            "train",
+            "--victim",
+            "wordcnn",
+            "--dataset",
+            str(data),
+            "--out",
+            str(out),
+            "--epochs",
+            "3",
+            "--vectors",
+            "none",
+            "--seed",
+            "1",
+        ]
+    )
     assert code == 0
     assert {p.name for p in out.iterdir()} == {"config.json", "model.safetensors", "vocab.json"}
     code = main(["evaluate", "--victim", str(out), "--dataset", str(data), "--split", "test"])
@@ -64,24 +79,33 @@ def test_bad_dataset_file_is_a_one_line_error(tmp_path: Path, content: bytes, fr
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     out = tmp_path / "never"
-    result = _run("train", "--victim", "wordcnn", "--dataset", str(path), "--out", str(out), "--vectors", "none")
+    result = _run(
+        "train", "--victim", "wordcnn", "--dataset", str(path), "--out", str(out), "--vectors", "none"
+    )
     _assert_one_line_error(result, fragment)
     assert not out.exists(), "nothing may be written when the input is bad"
 
 
 def test_missing_dataset_file(tmp_path: Path) -> None:
     _assert_one_line_error(
-        _run("train", "--victim", "wordcnn", "--dataset", str(tmp_path / "x.csv"), "--out", str(tmp_path / "o")),
+        _run(
+            "train", "--victim", "wordcnn", "--dataset", str(tmp_path / "x.csv"), "--out", str(tmp_path / "o")
+        ),
         "not found",
     )
 
 
 def test_unknown_dataset_and_victim_names(tmp_path: Path) -> None:
     _assert_one_line_error(
-        _run("train", "--victim", "wordcnn", "--dataset", "imdbb", "--out", str(tmp_path / "o")), "unknown dataset"
+        _run("train", "--victim", "wordcnn", "--dataset", "imdbb", "--out", str(tmp_path / "o")),
+        "unknown dataset",
     )
     result = _run("train", "--victim", "gpt", "--dataset", "mr", "--out", str(tmp_path / "o"))
-    assert result.returncode == 2 and "invalid choice: 'gpt'" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 2
+        and "invalid choice: 'gpt'" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_broken_victim_directory(tiny_wordcnn_dir: Path, tmp_path: Path) -> None:

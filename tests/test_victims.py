@@ -306,10 +306,12 @@ def test_a2t_recipe_attacks_a_saved_white_box_victim(tiny_wordcnn_dir: Path, sma
     victim = CachedVictim(load_victim(tiny_wordcnn_dir))
     attack = build_attack("a2t", seed=0)
     test = small_mr.split("test")
-    results = [attack.attack(text, label, victim) for text, label in zip(test.texts[:6], test.labels[:6])]
+    examples = zip(test.texts[:6], test.labels[:6], strict=True)
+    results = [attack.attack(text, label, victim) for text, label in examples]
     attacked = [r for r in results if r.status != "skipped"]
     assert attacked, "the tiny victim should classify some of six sentences correctly"
     for result in results:
         assert attack.recheck(result) == []
         if result.status == "success":
-            assert victim.predict_proba([result.adversarial_text])[0].argmax() == result.adversarial_prediction
+            replayed = victim.predict_proba([result.adversarial_text])[0]
+            assert replayed.argmax() == result.adversarial_prediction
