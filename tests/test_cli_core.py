@@ -127,3 +127,25 @@ def test_dataset_label_not_in_victim_label_set(tiny_wordcnn_dir: Path, tmp_path:
         _run("evaluate", "--victim", str(tiny_wordcnn_dir), "--dataset", str(path), "--split", "train"),
         "label 'neutral' is not among the victim's labels",
     )
+
+
+@pytest.mark.slow
+def test_demo_trains_evaluates_attacks_and_reuses(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = [
+        "demo",
+        "--out",
+        str(tmp_path / "demo"),
+        "--victims",
+        "wordcnn",
+        "--recipes",
+        "textfooler",
+        "--attack-n",
+        "4",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "trained" in printed and "textfooler" in printed and "wordcnn" in printed
+    assert (tmp_path / "demo" / "wordcnn" / "model.safetensors").exists()
+    assert (tmp_path / "demo" / "textrobust.sqlite").exists()
+    assert main([*args, "--attack-n", "0"]) == 0
+    assert "reusing" in capsys.readouterr().out

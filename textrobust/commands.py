@@ -99,7 +99,7 @@ def train_command(args: argparse.Namespace) -> int:
     if "test" in dataset.splits:
         test = dataset.split("test")
         row["test acc"] = accuracy(victim, test.texts, test.labels)
-    row["seconds"] = round(report.seconds, 1)
+    row["seconds"] = f"{report.seconds:.1f}"
     print_table([row], title=f"trained {args.victim} → {out}")
     return 0
 
@@ -127,7 +127,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
                 "split": args.split,
                 "n": len(split),
                 "accuracy": float(np.mean(predictions == np.asarray(gold))),
-                "seconds": round(seconds, 2),
+                "seconds": f"{seconds:.2f}",
             }
         ]
     )
@@ -161,12 +161,13 @@ def demo_command(args: argparse.Namespace) -> int:
             victim, report = train_victim(
                 victim_type, dataset, directory, TrainConfig(seed=args.seed, epochs=epochs)
             )
-            seconds, note = report.seconds, f"trained {report.epochs_run} epochs"
+            seconds = report.seconds
+            note = f"trained {report.epochs_run} epoch{'s' if report.epochs_run != 1 else ''}"
         rows.append(
             {
                 "victim": victim_type,
                 "test accuracy": accuracy(victim, test.texts, test.labels),
-                "train seconds": round(seconds, 1),
+                "train seconds": f"{seconds:.1f}",
                 "note": note,
             }
         )
