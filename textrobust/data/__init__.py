@@ -270,6 +270,24 @@ def load_file_dataset(
     )
 
 
+def open_hf_dataset(spec: str):  # noqa: ANN201 - a datasets.DatasetDict; the package is optional
+    """``datasets.load_dataset`` for ``NAME`` or ``NAME:CONFIG``, with one-line errors for the CLI."""
+    try:
+        import datasets as hf_datasets
+    except ImportError:
+        raise ResourceMissingError(
+            "Hugging Face datasets need the 'datasets' package: pip install 'textrobust[hf]'"
+        ) from None
+    name, _, config = spec.partition(":")
+    try:
+        return hf_datasets.load_dataset(name, config or None)
+    except Exception as exc:  # noqa: BLE001 - the datasets library raises many kinds; all mean "not loadable"
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise DataError(
+            f"could not load Hugging Face dataset '{spec}' (offline, or no such dataset?): {first_line}"
+        ) from None
+
+
 def load_hf_dataset(
     spec: str,
     *,
@@ -280,20 +298,7 @@ def load_hf_dataset(
     ratios: tuple[float, float, float] = DEFAULT_RATIOS,
 ) -> Dataset:
     """A Hugging Face dataset, ``NAME`` or ``NAME:CONFIG``, through the ``datasets`` package."""
-    try:
-        import datasets as hf_datasets
-    except ImportError:
-        raise ResourceMissingError(
-            "Hugging Face datasets need the 'datasets' package: pip install 'textrobust[hf]'"
-        ) from None
-    name, _, config = spec.partition(":")
-    try:
-        loaded = hf_datasets.load_dataset(name, config or None)
-    except Exception as exc:  # noqa: BLE001 - the datasets library raises many kinds; all mean "not loadable"
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise DataError(
-            f"could not load Hugging Face dataset '{spec}' (offline, or no such dataset?): {first_line}"
-        ) from None
+    loaded = open_hf_dataset(spec)
     label_names: list[str] | None = None
     rows: list[tuple[str, str, str | None]] = []
     for split_name, split in loaded.items():

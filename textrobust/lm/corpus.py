@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.errors import DataError, ResourceMissingError
+from textrobust.data import open_hf_dataset
+from textrobust.errors import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 SPLIT_COLUMN = "split"
@@ -102,20 +103,7 @@ def _read_table(path: Path, fmt: str, text_column: str, split: str | None) -> li
 
 
 def _read_hf(spec: str, text_column: str, split: str | None) -> list[str]:
-    try:
-        import datasets as hf_datasets
-    except ImportError:
-        raise ResourceMissingError(
-            "Hugging Face datasets need the 'datasets' package: pip install 'textrobust[hf]'"
-        ) from None
-    name, _, config = spec.partition(":")
-    try:
-        loaded = hf_datasets.load_dataset(name, config or None)
-    except Exception as exc:  # noqa: BLE001 - the datasets library raises many kinds; all mean "not loadable"
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise DataError(
-            f"could not load Hugging Face dataset '{spec}' (offline, or no such dataset?): {first}"
-        ) from None
+    loaded = open_hf_dataset(spec)
     if split is not None and split not in loaded:
         raise DataError(f"hf:{spec} has no split '{split}'; available: {', '.join(loaded)}")
     texts: list[str] = []

@@ -78,8 +78,11 @@ def write_config(directory: Path, config: dict[str, Any]) -> None:
     )
 
 
-def read_config(directory: str | Path) -> dict[str, Any]:
-    """The victim config of a saved victim directory; a VictimError saying what is wrong otherwise."""
+def read_config(directory: str | Path, expected_type: str | None = None) -> dict[str, Any]:
+    """The victim config of a saved victim directory; a VictimError saying what is wrong otherwise.
+
+    With ``expected_type``, a directory holding another victim type is an error too.
+    """
     directory = Path(directory)
     if not directory.exists():
         raise VictimError(f"victim directory not found: {directory}")
@@ -94,6 +97,8 @@ def read_config(directory: str | Path) -> dict[str, Any]:
         raise VictimError(f"{path} is corrupt: {exc}") from None
     if not isinstance(config, dict) or VICTIM_TYPE_KEY not in config:
         raise VictimError(f"{path} does not name a textrobust victim type (key '{VICTIM_TYPE_KEY}')")
+    if expected_type is not None and config[VICTIM_TYPE_KEY] != expected_type:
+        raise VictimError(f"{directory} holds a '{config[VICTIM_TYPE_KEY]}' victim, not '{expected_type}'")
     return config
 
 

@@ -188,11 +188,7 @@ class BertClassifier(TorchVictim):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         directory = Path(directory)
-        config = read_config(directory)
-        if config[VICTIM_TYPE_KEY] != cls.victim_type:
-            raise VictimError(
-                f"{directory} holds a '{config[VICTIM_TYPE_KEY]}' victim, not '{cls.victim_type}'"
-            )
+        config = read_config(directory, expected_type=cls.victim_type)
         require_files(directory, [WEIGHTS_FILE])
         if not any(
             (directory / name).exists() for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json")

@@ -148,11 +148,7 @@ class WordVictim(TorchVictim):
     @classmethod
     def load(cls, directory: str | Path, device: str = "auto") -> WordVictim:
         directory = Path(directory)
-        config = read_config(directory)
-        if config[VICTIM_TYPE_KEY] != cls.victim_type:
-            raise VictimError(
-                f"{directory} holds a '{config[VICTIM_TYPE_KEY]}' victim, not '{cls.victim_type}'"
-            )
+        config = read_config(directory, expected_type=cls.victim_type)
         require_files(directory, [CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE])
         vocab = Vocabulary.load(directory / VOCAB_FILE)
         try:
