@@ -91,7 +91,11 @@ def attack_command(args: argparse.Namespace) -> int:
     from textrobust.victims.base import read_config
 
     # Cheap checks first, so a typo costs no model loading.
-    if args.recipe not in RECIPES:
+    if args.recipe.startswith("textattack:"):
+        from textrobust.attacks.textattack_adapter import parse_recipe
+
+        parse_recipe(args.recipe)  # raises for an unknown TextAttack recipe
+    elif args.recipe not in RECIPES:
         raise TextrobustError(f"unknown recipe '{args.recipe}'; choose one of {', '.join(RECIPES)}")
     if args.n is not None and args.n < 1:
         raise TextrobustError(f"--n must be ≥ 1, got {args.n}")
@@ -142,7 +146,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     attack.add_argument("--victim", required=True, help="saved victim directory (from `textrobust train`)")
     attack.add_argument(
-        "--recipe", required=True, help="textfooler, mlm-synonym, bert-attack, bae, pwws or a2t"
+        "--recipe",
+        required=True,
+        help="textfooler, mlm-synonym, bert-attack, bae, pwws or a2t; textattack:NAME runs TextAttack's "
+        "recipe (textfooler, pwws, bae, bert-attack) where TextAttack is installed",
     )
     add_dataset_arguments(attack)
     attack.add_argument("--split", default="test", help="dataset split to attack (default: %(default)s)")

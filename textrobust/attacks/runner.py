@@ -274,7 +274,12 @@ def attack_saved_victim(
     from textrobust.data import load_dataset
     from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
 
-    if recipe not in RECIPES:
+    textattack_recipe = None
+    if recipe.startswith("textattack:"):  # TextAttack's implementation, through the optional adapter
+        from textrobust.attacks.textattack_adapter import parse_recipe
+
+        textattack_recipe = parse_recipe(recipe)
+    elif recipe not in RECIPES:
         raise TextrobustError(f"unknown recipe '{recipe}'; choose one of {', '.join(RECIPES)}")
     if budget is not None and budget < 1:
         raise TextrobustError(f"--budget must be ≥ 1 query, got {budget}")
@@ -288,11 +293,15 @@ def attack_saved_victim(
         label_names = [str(label) for label in config["labels"]]
         examples = Split(examples.texts, victim_label_ids(label_names, data.label_names, examples.labels))
     attack_options = dict(attack_options or {})
-    worker = WorkerSpec(
-        load_victim=SavedVictim(str(Path(victim_dir).resolve())),
-        build_attack=RecipeAttack(recipe, data.language, mlm, budget, seed, attack_options),
-        seed=seed,
-    )
+    build: Callable[[], Attack] = RecipeAttack(recipe, data.language, mlm, budget, seed, attack_options)
+    if textattack_recipe is not None:
+        from textrobust.attacks.textattack_adapter import TextAttackRecipe
+
+        if attack_options:
+            raise TextrobustError(f"options {', '.join(attack_options)} do not apply to TextAttack recipes")
+        build = TextAttackRecipe(textattack_recipe, data.language, mlm, budget)
+    victim = SavedVictim(str(Path(victim_dir).resolve()))
+    worker = WorkerSpec(load_victim=victim, build_attack=build, seed=seed)
     job = make_job(
         recipe=recipe,
         victim=VictimInfo.from_directory(victim_dir, str(config[VICTIM_TYPE_KEY])),
