@@ -166,13 +166,14 @@ def build_dataset(
     )
 
 
-def _read_text(path: Path) -> str:
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file (optionally gzipped); one-line DataErrors for missing, gzip or encoding problems."""
     if not path.exists():
         raise DataError(f"dataset file not found: {path}")
     if path.is_dir():
         raise DataError(f"dataset path is a directory, expected a .csv/.tsv/.jsonl file: {path}")
     raw = path.read_bytes()
-    if path.suffix == ".gz":
+    if path.suffix.lower() == ".gz":
         try:
             raw = gzip.decompress(raw)
         except OSError as exc:
@@ -198,7 +199,7 @@ def read_rows(
 ) -> tuple[list[tuple[str, str, str | None]], list[str]]:
     """``(text, label, split)`` rows of a CSV/TSV/JSONL file and their locations for messages."""
     fmt = _file_format(path)
-    content = _read_text(path)
+    content = read_text_file(path)
     records: list[dict] = []
     where: list[str] = []
     if fmt in ("csv", "tsv"):

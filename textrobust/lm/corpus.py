@@ -12,7 +12,6 @@ A corpus source is one of
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import json
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.data import open_hf_dataset
+from textrobust.data import open_hf_dataset, read_text_file
 from textrobust.errors import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
@@ -51,21 +50,6 @@ class CorpusSource:
         return cls(source, split)
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    if path.suffix.lower() == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise DataError(f"{path}: not a valid gzip file ({exc})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not UTF-8 text (byte {exc.start}); re-encode it, e.g. iconv -t UTF-8"
-        ) from None
-
-
 def _table_format(path: Path) -> str | None:
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     if suffixes and suffixes[-1] in TABLE_SUFFIXES:
@@ -74,7 +58,7 @@ def _table_format(path: Path) -> str | None:
 
 
 def _read_table(path: Path, fmt: str, text_column: str, split: str | None) -> list[str]:
-    content = _decode(path)
+    content = read_text_file(path)
     records: list[dict[str, Any]] = []
     if fmt in ("csv", "tsv"):
         reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if fmt == "tsv" else ",")
@@ -139,7 +123,7 @@ def read_source(source: CorpusSource, *, text_column: str = "text") -> list[str]
         else:
             if source.split is not None:
                 raise DataError(f"{path}: a plain text file has no splits; drop '@{source.split}'")
-            texts = _decode(path).splitlines()
+            texts = read_text_file(path).splitlines()
     else:
         raise DataError(
             f"corpus not found: '{spec}'; give a text file (one document per line), a .csv/.tsv/.jsonl file, "
