@@ -74,12 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tabulate import tabulate
 
-    from textrobust.attacks.executor import WorkerSpec
     from textrobust.attacks.recipes import build_attack
-    from textrobust.attacks.runner import make_job, run_attack
     from textrobust.data import Split, load_dataset
-    from textrobust.leaderboard.store import Store, VictimInfo
     from textrobust.leaderboard.summary import summarize
+    from textrobust.runs.executor import WorkerSpec
+    from textrobust.runs.runner import make_job, run_attack
+    from textrobust.store import Store, VictimInfo
     from textrobust.victims import load_victim
     from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
 

@@ -15,9 +15,9 @@ import platform
 import time
 from pathlib import Path
 
-from textrobust.attacks.runner import attack_saved_victim
-from textrobust.leaderboard.store import Store
-from textrobust.leaderboard.summary import format_comparison, summarize
+from textrobust.leaderboard.summary import comparison_markdown, summarize
+from textrobust.runs.jobs import attack_saved_victim
+from textrobust.store import Store
 
 
 def main() -> None:
@@ -52,7 +52,7 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.dataset}/{args.split}, first {args.n}"
     )
-    print(format_comparison(rows))
+    print(comparison_markdown(rows))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+"""``python -m textrobust``: the command line."""
+
 import sys
 
 from textrobust.cli import main

@@ -37,7 +37,7 @@ DEFAULT_MLM = ROOT.parent / "shared" / "models" / "minilm-mlm-en"
 
 
 def venv_dir() -> Path:
-    from textrobust.cache import cache_dir
+    from textrobust.paths import cache_dir
 
     return cache_dir() / "peer-venvs" / "textattack"
 

@@ -3,7 +3,7 @@
 Run by ``run.py``: with the project's Python for ``--tool textrobust``, with the TextAttack venv's Python
 (project root on ``PYTHONPATH``) for ``--tool textattack``. Both sides load the victim with textrobust's
 code, skip the examples the victim already gets wrong the same way (one prediction, in
-``textrobust.attacks.executor.Worker``), and use the same resources; only the attack differs.
+``textrobust.runs.executor.Worker``), and use the same resources; only the attack differs.
 The first line is a header (load seconds); then one line per example; the last line holds the wall time.
 """
 
@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
-    from textrobust.attacks.executor import Worker, WorkerSpec
-    from textrobust.attacks.runner import RecipeAttack, SavedVictim, victim_label_ids
     from textrobust.data import load_dataset
+    from textrobust.runs.executor import Worker, WorkerSpec
+    from textrobust.runs.jobs import RecipeAttack, SavedVictim
+    from textrobust.victims import victim_label_ids
     from textrobust.victims.base import read_config
 
     if args.tool == "textattack":

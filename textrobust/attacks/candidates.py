@@ -228,3 +228,22 @@ class WordNetSynonyms:
 
     def describe(self) -> dict[str, Any]:
         return {"generator": self.name, "k": self.k, "pos_filtered": self._pos_tagger is not None}
+
+
+class CandidateCache:
+    """One example's raw candidates, generated once per (text, position); missing positions of a call are
+    generated together (one masked-LM batch)."""
+
+    def __init__(self, generator: CandidateGenerator) -> None:
+        self.generator = generator
+        self._found: dict[tuple[tuple[str, ...], int], list[str]] = {}
+
+    def generate(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        missing = [i for i in dict.fromkeys(indices) if (text.words, i) not in self._found]
+        if missing:
+            for index, found in zip(missing, self.generator.candidates(text, missing), strict=True):
+                self._found[(text.words, index)] = found
+        return [self._found[(text.words, i)] for i in indices]
+
+    def has(self, text: SplitText, index: int) -> bool:
+        return (text.words, index) in self._found

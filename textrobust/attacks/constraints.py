@@ -11,7 +11,7 @@ stored result can be re-checked by replaying its changes in order (``recheck`` i
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from textrobust.attacks.lazy import Lazy, resolve
-from textrobust.attacks.text import SplitText
+from textrobust.attacks.text import SplitText, is_word
 
 # The names recipes and the CLI use to switch constraints off.
 CONSTRAINT_NAMES = ("repeat", "stopwords", "max-words", "pos", "word-cosine", "sentence-similarity", "budget")
@@ -336,3 +336,71 @@ class QueryBudget(_Base):
 
     def describe(self) -> dict[str, Any]:
         return {"constraint": self.name, "max_queries": self.max_queries}
+
+
+class CandidateFilter:
+    """Applies an attack's constraints to one example's substitutions and counts every rejection by name.
+
+    The search asks it whether a position may change (``position_reason``) and which candidates survive
+    (``filter``, cheap constraints first, as ordered); ``recheck`` asks it, for a stored substitution, every
+    constraint it breaks (``violations``).
+    """
+
+    def __init__(self, constraints: Sequence[Any]) -> None:
+        self.position_constraints = [c for c in constraints if isinstance(c, PositionConstraint)]
+        self.candidate_constraints = [c for c in constraints if isinstance(c, CandidateConstraint)]
+        self.rejections: Counter[str] = Counter()
+
+    def position_reason(self, step: Step) -> str | None:
+        """Why word ``step.index`` may not be changed (``"name: reason"``), or None when it may."""
+        for constraint in self.position_constraints:
+            reason = constraint.check_position(step)
+            if reason is not None:
+                return f"{constraint.name}: {reason}"
+        return None
+
+    def filter(self, step: Step, candidates: Sequence[str]) -> list[str]:
+        """The candidates every candidate constraint accepts (cheap constraints first, as ordered)."""
+        current_word = step.current.words[step.index]
+        alive = [c for c in candidates if is_word(c) and c != current_word]
+        for constraint in self.candidate_constraints:
+            if not alive:
+                break
+            verdicts = constraint.check_candidates(step, alive)
+            rejected = sum(v is not None for v in verdicts)
+            if rejected:
+                self.rejections[constraint.name] += rejected
+                alive = [c for c, v in zip(alive, verdicts, strict=True) if v is None]
+        return alive
+
+    def violations(self, step: Step, replacement: str, tolerance: float) -> list[str]:
+        """Every constraint the substitution of ``replacement`` at ``step`` breaks, as ``"name: reason"``.
+
+        Sentence similarity is allowed ``tolerance`` below its threshold: scores re-computed later may
+        differ in the last float digits (the encoder batches texts differently).
+        """
+        found = [
+            f"{constraint.name}: {reason}"
+            for constraint in self.position_constraints
+            if (reason := constraint.check_position(step)) is not None
+        ]
+        for constraint in self.candidate_constraints:
+            if isinstance(constraint, SentenceSimilarity):
+                score = float(constraint.scores(step, [replacement])[0])
+                threshold = constraint.threshold_for(step.original)
+                reason = (
+                    None
+                    if score >= threshold - tolerance
+                    else f"sentence similarity {score:.4f} < {threshold}"
+                )
+            else:
+                reason = constraint.check_candidates(step, [replacement])[0]
+            if reason is not None:
+                found.append(f"{constraint.name}: {reason}")
+        return found
+
+    def summary(self) -> str:
+        """``rejected by pos 12, sentence-similarity 3`` (empty when nothing was rejected)."""
+        if not self.rejections:
+            return ""
+        return "rejected by " + ", ".join(f"{name} {count}" for name, count in self.rejections.most_common())

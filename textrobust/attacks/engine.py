@@ -8,18 +8,21 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.attacks.candidates import CandidateGenerator
+from textrobust.attacks.candidates import CandidateCache, CandidateGenerator
 from textrobust.attacks.constraints import (
     CandidateConstraint,
+    CandidateFilter,
     PositionConstraint,
     QueryBudget,
     SentenceSimilarity,
     Step,
 )
 from textrobust.attacks.goals import Goal
-from textrobust.attacks.result import AttackResult, ProbabilityModel
+from textrobust.attacks.oracle import QueryOracle
+from textrobust.attacks.result import AttackResult
 from textrobust.attacks.search import Problem, Search
 from textrobust.attacks.text import is_word, split_text
+from textrobust.victims.protocols import Classifier
 
 # Similarity scores re-computed on a stored result may differ from the attack's in the last float
 # digits (the encoder batches texts differently); a re-check allows this much.
@@ -30,7 +33,7 @@ class WordSubstitutionAttack:
     """An attack in four parts (TextAttack's decomposition): where candidates come from, what they
     must satisfy, in which order words are tried, and what counts as success.
 
-    Implements the runner's ``Attack`` protocol (``attack(text, label, model) -> AttackResult``)
+    Implements the ``Attack`` protocol (``attack(text, label, victim) -> AttackResult``)
     and ``recheck(result)``, which replays a stored result's substitutions and lists every
     constraint it violates.
     """
@@ -105,41 +108,30 @@ class WordSubstitutionAttack:
         }
 
     # -- attacking -----------------------------------------------------------------------------
-    def attack(self, text: str, label: int, model: ProbabilityModel) -> AttackResult:
+    def attack(self, text: str, label: int, victim: Classifier) -> AttackResult:
         started = time.perf_counter()
         original = split_text(text)
-        problem = Problem(
-            original,
-            label,
-            model,
-            self.goal,
-            self.candidates,
-            self.position_constraints,
-            self.candidate_constraints,
-            max_queries=self.max_queries,
-            seed=self.seed,
-        )
-        problem.predict([text])
-        original_proba = problem.raw[text]
-        prediction = int(np.argmax(original_proba))
-        result = AttackResult(
-            original_text=text,
-            label=label,
-            original_prediction=prediction,
-            original_proba=[float(p) for p in original_proba],
-            status="failed",
-            num_words=len(original),
-        )
-        if prediction != label:
-            result.status = "skipped"
-            result.failure_reason = "the victim already misclassifies the original"
+        oracle = QueryOracle(victim, self.goal, label, self.max_queries)
+        result = oracle.original_result(text, len(original))
+        if result.status == "skipped":
+            pass
         elif len(original) == 0:
             result.failure_reason = "no words to change"
         else:
+            problem = Problem(
+                original,
+                oracle,
+                CandidateCache(self.candidates),
+                CandidateFilter(self.constraints),
+                similarity=next(
+                    (c for c in self.candidate_constraints if isinstance(c, SentenceSimilarity)), None
+                ),
+                seed=self.seed,
+            )
             outcome = self.search.run(problem)
             if outcome.success:
                 adversarial = outcome.text.text
-                proba = problem.raw[adversarial]
+                proba = oracle.probabilities(adversarial)
                 result.status = "success"
                 result.adversarial_text = adversarial
                 result.adversarial_prediction = int(np.argmax(proba))
@@ -149,7 +141,7 @@ class WordSubstitutionAttack:
                     result.similarity = self.similarity.text_similarity(text, adversarial)
             else:
                 result.failure_reason = outcome.reason
-        result.queries = problem.queries
+        result.queries = oracle.queries
         result.seconds = time.perf_counter() - started
         return result
 
@@ -169,6 +161,7 @@ class WordSubstitutionAttack:
         original = split_text(result.original_text)
         current = original
         modified: set[int] = set()
+        checks = CandidateFilter(self.constraints)
         for number, change in enumerate(result.changes, start=1):
             where = f"change {number} (word {change.index} '{change.original}' → '{change.replacement}')"
             if not 0 <= change.index < len(original):
@@ -181,23 +174,9 @@ class WordSubstitutionAttack:
                 violations.append(f"{where}: the replacement is not a single word")
                 return violations
             step = Step(original, current, change.index, frozenset(modified))
-            for constraint in self.position_constraints:
-                reason = constraint.check_position(step)
-                if reason is not None:
-                    violations.append(f"{where}: {constraint.name}: {reason}")
-            for constraint in self.candidate_constraints:
-                if isinstance(constraint, SentenceSimilarity):
-                    score = float(constraint.scores(step, [change.replacement])[0])
-                    threshold = constraint.threshold_for(original)
-                    reason = (
-                        None
-                        if score >= threshold - tolerance
-                        else f"sentence similarity {score:.4f} < {threshold}"
-                    )
-                else:
-                    reason = constraint.check_candidates(step, [change.replacement])[0]
-                if reason is not None:
-                    violations.append(f"{where}: {constraint.name}: {reason}")
+            violations += [
+                f"{where}: {reason}" for reason in checks.violations(step, change.replacement, tolerance)
+            ]
             current = current.replace(change.index, change.replacement)
             modified.add(change.index)
         if current.text != result.adversarial_text:

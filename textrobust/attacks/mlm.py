@@ -112,38 +112,24 @@ class MaskedLanguageModel:
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path, *, device: str = "cpu", **options: Any
+        cls, name_or_path: str | Path, *, device: str = "auto", **options: Any
     ) -> MaskedLanguageModel:
-        """Load any fill-mask model by Hub name or local folder."""
-        from transformers import AutoModelForMaskedLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
+        """Load any fill-mask model by Hub name or local folder (through the one loader, ``lm.model``)."""
+        from textrobust.devices import select_device
+        from textrobust.lm.model import load_mlm
 
-        name = str(name_or_path)
-        path = Path(name).expanduser()
-        if (path.is_absolute() or name.startswith((".", "~"))) and not path.exists():
-            raise ResourceMissingError(f"masked LM folder not found: {name}")
-        if path.exists():
-            name = str(path)
-        verbosity = hf_logging.get_verbosity()
-        bars = hf_logging.is_progress_bar_enabled()
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()  # a per-tensor "Loading weights" bar on every worker start
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(name)
-            model = AutoModelForMaskedLM.from_pretrained(name)
-        except (OSError, ValueError) as exc:
-            first = (str(exc).strip().splitlines() or ["not found"])[0][:160]
-            hint = "" if Path(name).exists() else " (offline? pass --mlm with a local fill-mask model folder)"
-            raise ResourceMissingError(f"cannot load masked LM '{name}'{hint}: {first}") from None
-        finally:
-            hf_logging.set_verbosity(verbosity)
-            if bars:
-                hf_logging.enable_progress_bar()
-        if not getattr(tokenizer, "is_fast", False):
+        loaded = load_mlm(name_or_path)
+        name = loaded.source
+        if loaded.head_added:
+            raise ResourceMissingError(
+                f"'{name}' has no masked-LM head, so its proposals would be noise; give a fill-mask model "
+                "or make one with: textrobust mlm adapt --encoder " + name
+            )
+        if not getattr(loaded.tokenizer, "is_fast", False):
             raise ResourceMissingError(
                 f"masked LM '{name}' has no fast tokenizer (tokenizer.json); re-save it with one"
             )
-        return cls(model.to(device), tokenizer, name=name, **options)
+        return cls(loaded.model.to(select_device(device)), loaded.tokenizer, name=name, **options)
 
     # -- proposals -----------------------------------------------------------------------------
     def at_mask(self, text: SplitText, indices: Sequence[int], k: int) -> list[list[tuple[str, float]]]:
@@ -306,6 +292,7 @@ def load_masked_lm(
         name_or_path = DEFAULT_MLM.get(language, DEFAULT_MLM["en"])
         if os.environ.get("HF_HUB_OFFLINE") == "1" and not Path(name_or_path).exists():
             raise ResourceMissingError(
-                f"the default masked LM '{name_or_path}' needs the Hugging Face Hub; pass --mlm PATH (local)"
+                f"the default masked LM '{name_or_path}' needs the Hugging Face Hub; give a local fill-mask "
+                "model folder instead"
             )
     return MaskedLanguageModel.from_pretrained(name_or_path, **options)

@@ -27,7 +27,7 @@ from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.lazy import Lazy
 from textrobust.attacks.mlm import MaskedLanguageModel, load_masked_lm
 from textrobust.attacks.search import GreedyByImportance
-from textrobust.errors import ResourceMissingError, TextrobustError
+from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError, require_at_least
 
 RESOURCE_NAMES = ("stopwords", "neighbours", "sentence_encoder", "pos_tagger", "wordnet", "masked_lm")
 
@@ -94,9 +94,7 @@ class RecipeResources:
             try:
                 return load_pos_tagger(self.language, name)
             except ResourceMissingError as exc:
-                raise ResourceMissingError(
-                    f"{exc} (or switch the POS constraint off: disable=['pos'])"
-                ) from None
+                raise ResourceMissingError(f"{exc} (or switch the 'pos' constraint off)") from None
 
         return self._get("pos_tagger", load)
 
@@ -116,10 +114,7 @@ class RecipeResources:
         given = self.given.get("masked_lm") or self.mlm
 
         def load() -> MaskedLanguageModel:
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-            return load_masked_lm(given if isinstance(given, str) else None, self.language, device=device)
+            return load_masked_lm(given if isinstance(given, str) else None, self.language, device="auto")
 
         if isinstance(given, MaskedLanguageModel):
             self.given["masked_lm"] = given
@@ -275,6 +270,26 @@ RECIPES: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
 }
 
 
+def check_attack_options(
+    recipe: str,
+    *,
+    budget: int | None = None,
+    disable: Collection[str] = (),
+    beam_width: int | None = None,
+) -> None:
+    """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
+    if recipe not in RECIPES:
+        raise ParameterError("recipe", f"'{recipe}' is unknown; choose one of {', '.join(RECIPES)}")
+    bad = sorted(set(disable) - set(CONSTRAINT_NAMES))
+    if bad:
+        raise ParameterError(
+            "disable",
+            f"names unknown constraint(s) {', '.join(bad)}; choose from {', '.join(CONSTRAINT_NAMES)}",
+        )
+    require_at_least("budget", budget, 1)
+    require_at_least("beam_width", beam_width, 1)
+
+
 def build_attack(
     recipe: str,
     *,
@@ -299,20 +314,10 @@ def build_attack(
     the recipe has no similarity constraint. ``resources``: any of ``RESOURCE_NAMES``, each an
     object or a name/path for its loader. ``prepare``: load everything now (fail early).
     """
-    if recipe not in RECIPES:
-        raise TextrobustError(f"unknown recipe '{recipe}'; choose one of {', '.join(RECIPES)}")
+    check_attack_options(recipe, budget=budget, disable=disable, beam_width=beam_width)
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
         raise TextrobustError(f"unknown resource(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_NAMES)}")
-    bad = sorted(set(disable) - set(CONSTRAINT_NAMES))
-    if bad:
-        raise TextrobustError(
-            f"unknown constraint(s) {', '.join(bad)}; choose from {', '.join(CONSTRAINT_NAMES)}"
-        )
-    if budget is not None and budget < 1:
-        raise TextrobustError("the query budget must be at least 1")
-    if beam_width is not None and beam_width < 1:
-        raise TextrobustError("the beam width must be at least 1")
     r = RecipeResources(language, resources, mlm)
     attack = RECIPES[recipe](r)
     attack.language = language

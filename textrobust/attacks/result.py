@@ -1,16 +1,15 @@
 """Records an attack produces, and the one method the runner needs from an attack.
 
-This module is the contract between the attack engine (recipes, search, constraints) and the runner
-(batching over a dataset, store, resume, summary).
+This module is the contract between the attack engine (recipes, search, constraints) and whoever runs
+attacks over a dataset (``textrobust.runs``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-import numpy as np
+from textrobust.victims.protocols import Classifier
 
 Status = Literal["success", "failed", "skipped"]
 
@@ -67,19 +66,15 @@ class AttackResult:
         return cls(**record)
 
 
-class ProbabilityModel(Protocol):
-    """What an attack sees of a victim: the black-box door (usually a CachedVictim)."""
-
-    labels: list[str]
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
 class Attack(Protocol):
-    """An attack decides what to try for one example; the runner does everything around it."""
+    """An attack decides what to try for one example; whoever runs it does everything around it."""
 
     name: str
 
-    def attack(self, text: str, label: int, model: ProbabilityModel) -> AttackResult:
-        """Attack one example; ``model`` counts queries (``queries`` in the result is what it spent)."""
+    def attack(self, text: str, label: int, victim: Classifier) -> AttackResult:
+        """Attack one example; ``queries`` in the result is what the attack spent on ``victim``."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The attack's settings as plain data (stored with a run)."""
         ...

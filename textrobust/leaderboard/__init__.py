@@ -1,1 +1,1 @@
-"""Leaderboard: the SQLite store of runs and results, and reports that are pure functions of it."""
+"""Leaderboard: reports that are pure functions of the store (summaries; matrices, HTML, plots next)."""

@@ -1,5 +1,7 @@
 """A run's summary with TextAttack's columns, computed from stored results and nothing else.
 
+The terminal shows ``summary_rows`` (the CLI draws them); reports use the markdown tables here.
+
 Definitions follow TextAttack's attack metrics so numbers are comparable:
 original accuracy = (total - skipped) / total; accuracy under attack = failed / total;
 attack success rate = successful / (successful + failed); average perturbed word % over successful
@@ -87,8 +89,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, str]]:
     ]
 
 
-def format_summary(summary: Summary, tablefmt: str = "simple_outline") -> str:
-    """A two-column table of the summary."""
+def summary_markdown(summary: Summary, tablefmt: str = "github") -> str:
+    """A two-column table of the summary (markdown by default; any tabulate format)."""
     return tabulate(
         summary_rows(summary), headers=["Attack results", ""], tablefmt=tablefmt, disable_numparse=True
     )
@@ -100,12 +102,12 @@ COMPARISON_COLUMNS = (
 )  # fmt: skip
 
 
-def format_comparison(
+def comparison_markdown(
     rows: Sequence[tuple[Sequence[str], Summary]],
     keys: Sequence[str] = ("victim", "recipe"),
     tablefmt: str = "github",
 ) -> str:
-    """One table of many runs, e.g. victim × recipe: each row is (key values, summary)."""
+    """One table of many runs (e.g. victim × recipe), a row per (key values, summary); markdown by default."""
     table = []
     for key_values, s in rows:
         values = [value for _label, value in summary_rows(s)]

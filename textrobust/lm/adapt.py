@@ -20,12 +20,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from textrobust.errors import DataError
+from textrobust.devices import select_device
+from textrobust.errors import DataError, ParameterError, require_at_least
 from textrobust.lm import MLMError
 from textrobust.lm.corpus import PackedCorpus, fingerprint, pack, read_corpus, split_heldout
 from textrobust.lm.evaluate import heldout_loss
 from textrobust.lm.masking import IGNORE_INDEX, Masker, batch_generator
 from textrobust.lm.model import load_mlm, load_tokenizer, masked_logits, new_mlm, save_mlm
+from textrobust.progress import progress_bar
+from textrobust.resources.encoders import default_encoder
+from textrobust.seeding import seed_everything
 
 CHECKPOINTS_DIR = "checkpoints"
 STATE_FILE = "state.json"
@@ -88,30 +92,38 @@ class AdaptConfig:
         return {k: v for k, v in asdict(self).items() if k not in RUNTIME_OPTIONS}
 
     def validate(self) -> None:
+        for name, minimum in (("steps", 1), ("batch_size", 1), ("grad_accum", 1), ("seq_len", 8)):
+            require_at_least(name, getattr(self, name), minimum)
+        require_at_least("warmup", self.warmup, 0)
+        require_at_least("checkpoint_every", self.checkpoint_every, 0)
         checks = [
-            (self.steps >= 1, f"--steps must be ≥ 1, got {self.steps}"),
-            (self.batch_size >= 1, f"--batch must be ≥ 1, got {self.batch_size}"),
-            (self.grad_accum >= 1, f"--grad-accum must be ≥ 1, got {self.grad_accum}"),
-            (self.seq_len >= 8, f"--seq-len must be ≥ 8, got {self.seq_len}"),
-            (self.lr > 0, f"--lr must be > 0, got {self.lr}"),
+            (self.lr > 0, "lr", f"must be > 0, got {self.lr}"),
             (
                 0 < self.mask_probability < 1,
-                f"--mask-probability must be in (0, 1), got {self.mask_probability}",
+                "mask_probability",
+                f"must be in (0, 1), got {self.mask_probability}",
             ),
-            (self.warmup is None or self.warmup >= 0, f"--warmup must be ≥ 0, got {self.warmup}"),
-            (self.checkpoint_every >= 0, "--checkpoint-every must be ≥ 0 (0: no periodic checkpoints)"),
-            (not (self.tokenizer and not self.from_scratch), "--tokenizer only works with --from-scratch"),
+            (
+                not (self.tokenizer and not self.from_scratch),
+                "tokenizer",
+                "only applies to a model from scratch",
+            ),
             (
                 not (self.from_scratch and not self.tokenizer),
-                "--from-scratch needs --tokenizer DIR "
+                "tokenizer",
+                "is needed for a model from scratch "
                 "(make one with: textrobust mlm train-tokenizer --corpus FILE --out DIR)",
             ),
-            (not (self.size and not self.from_scratch), "--size only works with --from-scratch"),
-            (not (self.size and self.encoder and self.from_scratch), "give --size or --encoder, not both"),
+            (not (self.size and not self.from_scratch), "size", "only applies to a model from scratch"),
+            (
+                not (self.size and self.encoder and self.from_scratch),
+                "size",
+                "and encoder exclude each other",
+            ),
         ]
-        for ok, message in checks:
+        for ok, parameter, problem in checks:
             if not ok:
-                raise MLMError(message)
+                raise ParameterError(parameter, problem)
 
 
 @dataclass(frozen=True)
@@ -134,18 +146,6 @@ class AdaptResult:
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto``: CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise MLMError(f"--device {name}: CUDA is not available here; use --device cpu or auto")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise MLMError(f"unknown --device '{name}'; use auto, cpu or cuda") from None
-
-
 def checkpoints(out: Path) -> list[Path]:
     """Finished checkpoints of a run, oldest first."""
     root = out / CHECKPOINTS_DIR
@@ -161,7 +161,9 @@ def stored_options(out: str | Path) -> dict[str, Any]:
     """The run options saved in the newest checkpoint under ``out`` (``--resume`` need not repeat them)."""
     found = checkpoints(Path(out))
     if not found:
-        raise MLMError(f"no checkpoint under {Path(out) / CHECKPOINTS_DIR} to resume; run without --resume")
+        raise MLMError(
+            f"no checkpoint under {Path(out) / CHECKPOINTS_DIR} to resume; start a new run instead"
+        )
     state = json.loads((found[-1] / STATE_FILE).read_text(encoding="utf-8"))
     return dict(state["options"])
 
@@ -236,7 +238,7 @@ class _Run:
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
         self.out = Path(config.out)
-        self.device = resolve_device(config.device)
+        self.device = select_device(config.device)
         self.log: list[dict[str, Any]] = []
 
     def say(self, message: str) -> None:
@@ -248,12 +250,12 @@ class _Run:
             found = checkpoints(self.out)
             if not found:
                 raise MLMError(
-                    f"no checkpoint under {self.out / CHECKPOINTS_DIR} to resume; run without --resume"
+                    f"no checkpoint under {self.out / CHECKPOINTS_DIR} to resume; start a new run instead"
                 )
             return found[-1]
         if self.out.exists() and (not self.out.is_dir() or any(self.out.iterdir())):
-            raise MLMError(
-                f"{self.out} is not empty; pass --resume to continue its run, or choose a new --out"
+            raise ParameterError(
+                "out", f"{self.out} is not empty: resume its run, or choose a new output folder"
             )
         self.out.mkdir(parents=True, exist_ok=True)
         return None
@@ -263,13 +265,13 @@ class _Run:
         for key, value in self.config.run_options().items():
             mine = list(value) if isinstance(value, tuple) else value
             if key in stored and stored[key] != mine:
-                option = "--" + key.replace("_", "-")
-                raise MLMError(
-                    f"{option} is {mine!r} but the checkpoint was trained with {stored[key]!r}; "
-                    "resume with the same options or start a new --out"
+                raise ParameterError(
+                    key,
+                    f"is {mine!r} but the checkpoint was trained with {stored[key]!r}; "
+                    "resume with the same options or start a new run",
                 )
         if self.config.steps < state["step"]:
-            raise MLMError(f"the checkpoint is at step {state['step']}; --steps must be at least that")
+            raise ParameterError("steps", f"must be at least {state['step']}, the step of the checkpoint")
 
     def build_model(self, checkpoint: Path | None) -> tuple[Any, Any, bool]:
         config = self.config
@@ -287,7 +289,7 @@ class _Run:
                 f"parameters, vocabulary {len(tokenizer)}"
             )
             return model, tokenizer, True
-        loaded = load_mlm(config.encoder or _default_encoder())
+        loaded = load_mlm(config.encoder or default_encoder())
         if loaded.head_added:
             self.say(
                 f"{loaded.source} has no masked-LM head: added one, decoder tied to the input embeddings"
@@ -400,13 +402,11 @@ class _Run:
             raise MLMError(
                 "the corpus differs from the one the checkpoint was trained on; resume with the same texts"
             )
-        from textrobust.seeding import seed_everything
-
         seed_everything(config.seed)  # the new MLM head (or the model from scratch) depends on it
         self.model, self.tokenizer, head_added = self.build_model(self.checkpoint)
         positions = int(getattr(self.model.config, "max_position_embeddings", config.seq_len))
         if config.seq_len > positions:
-            raise MLMError(f"--seq-len {config.seq_len} exceeds the model's {positions} positions; use less")
+            raise ParameterError("seq_len", f"{config.seq_len} exceeds the model's {positions} positions")
         self.model.to(self.device)
         cuda = self.device.type == "cuda"
         self.amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
@@ -504,7 +504,7 @@ class _Run:
         except KeyboardInterrupt:
             if not updating and step > start_step:
                 saved = self.save_checkpoint(step, step_rng, extras())
-                self.say(f"interrupted: saved {saved}; continue with --resume")
+                self.say(f"interrupted: saved {saved}; resume the run to continue")
             raise
         return step, losses[-(config.log_every or 1) :]
 
@@ -559,30 +559,8 @@ class _Run:
 
 @contextlib.contextmanager
 def _progress(console: Any, show: bool, total: int, completed: int) -> Iterator[Callable[[float], None]]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    if not show:
-        yield lambda _loss: None
-        return
-    progress = Progress(
-        TextColumn("[bold]mlm adapt"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-    with progress:
-        task = progress.add_task("steps", total=total, completed=completed, loss="-")
+    with progress_bar("loss {task.fields[loss]}", enabled=show, transient=True, console=console) as progress:
+        task = progress.add_task("mlm adapt", total=total, completed=completed, loss="-")
         recent: list[float] = []
 
         def advance(loss: float) -> None:
@@ -597,18 +575,12 @@ def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
 
 
-def _default_encoder() -> str:
-    from textrobust.victims.bert import default_encoder
-
-    return default_encoder()
-
-
 def adapt(
     config: AdaptConfig, *, resume: bool = False, console: Any = None, show_progress: bool = True
 ) -> AdaptResult:
     """Run (or resume) masked-LM adaptation; the fill-mask model is written to ``config.out``."""
     if not config.from_scratch and not config.encoder:
-        config = replace(config, encoder=_default_encoder())
+        config = replace(config, encoder=default_encoder())
     return _Run(config, console, show_progress).run(resume)
 
 
@@ -625,6 +597,5 @@ __all__ = [
     "adapt",
     "checkpoints",
     "config_from_options",
-    "resolve_device",
     "stored_options",
 ]

@@ -11,10 +11,7 @@ A corpus source is one of
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.data import open_hf_dataset, read_text_file
+from textrobust.data.loaders import EMBEDDED_DATASETS, load_dataset, open_hf_dataset
+from textrobust.data.readers import read_lines, read_records, table_format
 from textrobust.errors import DataError
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 SPLIT_COLUMN = "split"
 
 
@@ -50,40 +47,15 @@ class CorpusSource:
         return cls(source, split)
 
 
-def _table_format(path: Path) -> str | None:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    if suffixes and suffixes[-1] in TABLE_SUFFIXES:
-        return suffixes[-1].lstrip(".")
-    return None
-
-
-def _read_table(path: Path, fmt: str, text_column: str, split: str | None) -> list[str]:
-    content = read_text_file(path)
-    records: list[dict[str, Any]] = []
-    if fmt in ("csv", "tsv"):
-        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if fmt == "tsv" else ",")
-        columns = reader.fieldnames or []
-        if text_column not in columns:
-            raise DataError(
-                f"{path}: no column '{text_column}'; columns are {columns} (choose with --text-column)"
-            )
-        if split is not None and SPLIT_COLUMN not in columns:
-            raise DataError(f"{path}: @{split} asks for a split, but the file has no '{SPLIT_COLUMN}' column")
-        records = list(reader)
-    else:
-        for number, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or text_column not in record:
-                raise DataError(f"{path}:{number}: expected a JSON object with a '{text_column}' field")
-            records.append(record)
+def _read_table(path: Path, text_column: str, split: str | None) -> list[str]:
+    records = read_records(path, {"text_column": text_column}, "corpus file")
     if split is not None:
-        records = [r for r in records if str(r.get(SPLIT_COLUMN) or "").strip().lower() == split.lower()]
-    return [str(r.get(text_column) or "") for r in records]
+        if records and SPLIT_COLUMN not in records[0].fields:
+            raise DataError(f"{path}: @{split} asks for a split, but the file has no '{SPLIT_COLUMN}' column")
+        records = [
+            r for r in records if str(r.fields.get(SPLIT_COLUMN) or "").strip().lower() == split.lower()
+        ]
+    return [str(r.fields.get(text_column) or "") for r in records]
 
 
 def _read_hf(spec: str, text_column: str, split: str | None) -> list[str]:
@@ -104,8 +76,6 @@ def _read_hf(spec: str, text_column: str, split: str | None) -> list[str]:
 
 def read_source(source: CorpusSource, *, text_column: str = "text") -> list[str]:
     """The non-empty texts of one source, whitespace-trimmed, in file order."""
-    from textrobust.data import EMBEDDED_DATASETS, load_dataset
-
     spec = source.source
     path = Path(spec)
     if spec in EMBEDDED_DATASETS and not path.exists():
@@ -117,13 +87,12 @@ def read_source(source: CorpusSource, *, text_column: str = "text") -> list[str]
     elif path.is_dir():
         raise DataError(f"corpus path is a directory, expected a text or .csv/.tsv/.jsonl file: {path}")
     elif path.exists():
-        fmt = _table_format(path)
-        if fmt is not None:
-            texts = _read_table(path, fmt, text_column, source.split)
+        if table_format(path) is not None:
+            texts = _read_table(path, text_column, source.split)
         else:
             if source.split is not None:
                 raise DataError(f"{path}: a plain text file has no splits; drop '@{source.split}'")
-            texts = read_text_file(path).splitlines()
+            texts = read_lines(path, "corpus file")
     else:
         raise DataError(
             f"corpus not found: '{spec}'; give a text file (one document per line), a .csv/.tsv/.jsonl file, "

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +10,7 @@ from typing import Any
 import torch
 
 from textrobust.errors import ResourceMissingError
+from textrobust.hub import first_line, offline_hint, quiet_transformers
 from textrobust.lm import MLMError
 
 # Sizes of Google's compact BERTs (Turc et al. 2019, "Well-Read Students Learn Better"), for --from-scratch.
@@ -50,28 +48,9 @@ class LoadedMLM:
     source: str = ""
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load reports and progress bars (we say what matters ourselves)."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
 def _load_error(what: str, name: str, exc: Exception) -> ResourceMissingError:
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or "offline" in str(exc).lower()
-    hint = " (offline: pass a local model folder)" if offline else ""
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-    return ResourceMissingError(f"cannot load {what} '{name}'{hint}: {first}")
+    hint = offline_hint(exc, " (offline: pass a local model folder)")
+    return ResourceMissingError(f"cannot load {what} '{name}'{hint}: {first_line(exc)}")
 
 
 def load_tokenizer(name_or_path: str) -> Any:
@@ -104,14 +83,20 @@ def is_tied(model: Any) -> bool:
     return output is not None and output.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
 
 
-def load_mlm(name_or_path: str) -> LoadedMLM:
-    """A masked LM by name or folder; an encoder without an MLM head gets a new head tied to its embeddings.
+def load_mlm(name_or_path: str | Path) -> LoadedMLM:
+    """The one fill-mask loader: a masked LM by Hub name or folder, with its tokenizer.
 
-    The new head's weights come from torch's random generator: seed it first for a reproducible head.
+    An encoder without an MLM head gets a new head tied to its embeddings (``head_added``); its weights come
+    from torch's random generator, so seed it first for a reproducible head.
     """
     from transformers import AutoModelForMaskedLM
 
     name = str(name_or_path)
+    path = Path(name).expanduser()
+    if (path.is_absolute() or name.startswith((".", "~"))) and not path.exists():
+        raise ResourceMissingError(f"masked LM folder not found: {name}")
+    if path.exists():
+        name = str(path)
     tokenizer = load_tokenizer(name)
     with quiet_transformers():
         try:
@@ -241,7 +226,6 @@ __all__ = [
     "load_tokenizer",
     "masked_logits",
     "new_mlm",
-    "quiet_transformers",
     "save_mlm",
     "save_tokenizer",
     "tie_head",

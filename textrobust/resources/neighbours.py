@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.cache import cache_dir
 from textrobust.errors import ResourceMissingError, TextrobustError
-from textrobust.resources._files import atomic_directory
-from textrobust.resources._progress import stage_progress
+from textrobust.files import atomic_directory
+from textrobust.paths import cache_dir
+from textrobust.progress import stage_progress
 from textrobust.resources._similarity import top_k
 from textrobust.resources.counterfit import CounterFitConfig, counter_fit, normalise, vsp_pairs
 from textrobust.resources.lexical_pairs import LexicalPairs, PairSource, WordNetPairs

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from textrobust.cache import cache_dir
 from textrobust.errors import ResourceMissingError, TextrobustError
+from textrobust.paths import cache_dir
 from textrobust.resources import neighbours, pos, sentence_encoder, stopwords, wordnet
 
 USE = sentence_encoder.USE_MULTILINGUAL

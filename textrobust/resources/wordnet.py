@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textrobust.cache import cache_dir
 from textrobust.errors import ResourceMissingError
-from textrobust.resources._files import atomic_directory, atomic_write_bytes
+from textrobust.files import atomic_directory, atomic_write_bytes
+from textrobust.paths import cache_dir
 
 POS_TAGS = ("n", "v", "a", "r")
 

@@ -6,10 +6,10 @@ Classes are imported on first use so that ``import textrobust.victims`` stays li
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
-from textrobust.victims.base import Victim, load_victim
-from textrobust.victims.cache import CachedVictim
+from textrobust.errors import VictimError
+from textrobust.victims.base import load_victim, victim_label_ids
+from textrobust.victims.protocols import Classifier, Trainable, Victim, VictimType, WhiteBoxVictim
 
 # victim type name -> "module:Class"; the name is what `--victim` and config.json use.
 VICTIM_TYPES: dict[str, str] = {
@@ -19,14 +19,22 @@ VICTIM_TYPES: dict[str, str] = {
 }
 
 
-def victim_class(name: str) -> Any:
+def victim_class(name: str) -> VictimType:
     """The class registered under a victim type name."""
-    from textrobust.errors import VictimError
-
     if name not in VICTIM_TYPES:
         raise VictimError(f"unknown victim type '{name}'; choose one of {', '.join(VICTIM_TYPES)}")
     module_name, _, class_name = VICTIM_TYPES[name].partition(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 
-__all__ = ["CachedVictim", "VICTIM_TYPES", "Victim", "load_victim", "victim_class"]
+__all__ = [
+    "VICTIM_TYPES",
+    "Classifier",
+    "Trainable",
+    "Victim",
+    "VictimType",
+    "WhiteBoxVictim",
+    "load_victim",
+    "victim_class",
+    "victim_label_ids",
+]

@@ -1,39 +1,19 @@
-"""The black-box door every victim has: ``predict_proba(texts)``, ``labels``, ``save``, ``load``."""
+"""Saved victims: the folder layout (config.json, weights, vocabulary), checks on it, and ``load_victim``."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import numpy as np
-
-from textrobust.errors import VictimError
+from textrobust.errors import DataError, VictimError
+from textrobust.victims.protocols import Victim
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 # The key in config.json that names the victim class; Hugging Face keeps its own keys beside it.
 VICTIM_TYPE_KEY = "textrobust_victim"
-
-
-@runtime_checkable
-class Victim(Protocol):
-    """A text classifier seen as a black box."""
-
-    labels: list[str]
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape ``(len(texts), len(labels))``, rows summing to 1."""
-        ...
-
-    def save(self, directory: str | Path) -> None:
-        """Write the victim to ``directory`` (config.json, model.safetensors, vocab/tokenizer)."""
-        ...
 
 
 def validate_texts(texts: Sequence[str]) -> list[str]:
@@ -47,29 +27,6 @@ def validate_texts(texts: Sequence[str]) -> list[str]:
         if not text.strip():
             raise VictimError(f"text {i} is empty or whitespace-only")
     return texts
-
-
-@contextmanager
-def atomic_directory(directory: str | Path) -> Iterator[Path]:
-    """Yield a temporary sibling directory that replaces ``directory`` only if the block succeeds.
-
-    Nothing half-written is ever left at ``directory``: a crash leaves the old content (or nothing).
-    """
-    target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        yield staging
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(backup)
-            staging.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def write_config(directory: Path, config: dict[str, Any]) -> None:
@@ -132,3 +89,17 @@ def load_victim(directory: str | Path) -> Victim:
     if victim_type not in VICTIM_TYPES:
         raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {sorted(VICTIM_TYPES)}")
     return victim_class(victim_type).load(directory)
+
+
+def victim_label_ids(
+    victim_labels: Sequence[str], dataset_labels: Sequence[str], labels: Sequence[int]
+) -> list[int]:
+    """Dataset label ids re-expressed as the victim's label ids, matched by name."""
+    victim_labels = list(victim_labels)
+    missing = [name for name in dataset_labels if name not in victim_labels]
+    if missing:
+        raise DataError(
+            f"dataset label '{missing[0]}' is not among the victim's labels {victim_labels}; "
+            "use a victim trained on this dataset's labels"
+        )
+    return [victim_labels.index(dataset_labels[label]) for label in labels]

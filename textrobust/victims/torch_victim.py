@@ -1,4 +1,4 @@
-"""What the torch-based victims share: batched inference, device choice, the training hooks."""
+"""What the torch-based victims share: batched inference, white-box gradients, saving, device placement."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from textrobust.victims.base import atomic_directory, validate_texts
-
-
-def select_device(device: str = "auto") -> torch.device:
-    """CUDA when present (for ``auto``), else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from textrobust.devices import select_device
+from textrobust.files import atomic_directory
+from textrobust.victims.base import validate_texts
 
 
 class TorchVictim:

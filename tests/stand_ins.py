@@ -1,0 +1,196 @@
+"""Small, real stand-ins the attack tests share: a keyword victim, a linear white-box victim, tiny resources
+implementing the resources protocols, and a tiny random BERT masked LM built in code."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from textrobust.attacks.result import AttackResult, WordChange
+from textrobust.attacks.text import split_text
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+class KeywordModel:
+    """A two-class bag-of-words logistic scorer: logit = bias + Σ word weights (+ bigram weights)."""
+
+    labels = ["negative", "positive"]
+
+    def __init__(
+        self,
+        weights: dict[str, float],
+        bias: float = 0.0,
+        bigrams: dict[tuple[str, str], float] | None = None,
+    ):
+        self.weights = weights
+        self.bias = bias
+        self.bigrams = bigrams or {}
+        self.calls: list[int] = []  # batch sizes, one entry per predict_proba call
+
+    def logit(self, text: str) -> float:
+        words = [w.lower() for w in split_text(text).words]
+        value = self.bias + sum(self.weights.get(w, 0.0) for w in words)
+        value += sum(self.bigrams.get(pair, 0.0) for pair in zip(words, words[1:], strict=False))
+        return value
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        self.calls.append(len(texts))
+        positive = np.array([1.0 / (1.0 + math.exp(-self.logit(t))) for t in texts])
+        return np.stack([1.0 - positive, positive], axis=1).astype(np.float32)
+
+
+class LinearGradientModel(KeywordModel):
+    """A white-box keyword model: the gradient of the loss w.r.t. a word is its weight's magnitude."""
+
+    def word_gradient_norms(self, text: str, spans: Sequence[tuple[int, int]], label: int) -> np.ndarray:
+        return np.array([abs(self.weights.get(text[s:e].lower(), 0.0)) for s, e in spans])
+
+
+class TinyNeighbourTable:
+    """The NeighbourTable protocol over a hand-written neighbour list (symmetric cosines)."""
+
+    def __init__(self, neighbours: dict[str, list[tuple[str, float]]]):
+        self._neighbours = {w: sorted(n, key=lambda item: -item[1]) for w, n in neighbours.items()}
+        self._cos: dict[tuple[str, str], float] = {}
+        for word, items in neighbours.items():
+            for other, cos in items:
+                self._cos[(word, other)] = self._cos[(other, word)] = cos
+        self.words = sorted({w for w in neighbours} | {o for n in neighbours.values() for o, _ in n})
+
+    def neighbours(self, word: str, k: int = 50, min_cos: float = 0.0) -> list[tuple[str, float]]:
+        return [(w, c) for w, c in self._neighbours.get(word, []) if c >= min_cos][:k]
+
+    def cosine(self, a: str, b: str) -> float | None:
+        if a not in self or b not in self:
+            return None
+        return 1.0 if a == b else self._cos.get((a, b), 0.0)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.words
+
+
+class HashingEncoder:
+    """The SentenceEncoder protocol: bag of hashed words, L2-normalised (similar texts → high cosine)."""
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+        self.calls: list[int] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in split_text(text).words:
+                digest = hashlib.md5(word.lower().encode("utf-8")).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+class DictTagger:
+    """The POSTagger protocol from a word → tag dict (NOUN for unknown words)."""
+
+    def __init__(self, tags: dict[str, str]):
+        self.tags = tags
+        self.calls = 0
+
+    def tag(self, words: Sequence[str]) -> list[str]:
+        return [self.tags.get(w.lower(), "NOUN") for w in words]
+
+    def tag_batch(self, batch: Sequence[Sequence[str]]) -> list[list[str]]:
+        self.calls += 1
+        return [self.tag(words) for words in batch]
+
+
+class DictWordNet:
+    """The WordNet protocol from a (word, pos) → synonyms dict."""
+
+    def __init__(self, synonyms: dict[tuple[str, str | None], list[str]]):
+        self._synonyms = synonyms
+
+    def synonyms(self, word: str, pos: str | None = None) -> list[str]:
+        if pos is None:
+            return [s for (w, _p), syns in self._synonyms.items() if w == word for s in syns]
+        return list(self._synonyms.get((word, pos), []))
+
+    def antonyms(self, word: str, pos: str | None = None) -> list[str]:
+        return []
+
+
+def tiny_masked_lm(
+    words: Iterable[str], *, seed: int = 0, lowercase: bool = True, extra_pieces: Sequence[str] = ()
+):
+    """A random 1-layer BERT masked LM over a small WordPiece vocabulary (exercises every code path)."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerFast
+
+    from textrobust.attacks.mlm import MaskedLanguageModel
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    pieces = ["##s", "##ed", "##ing", "##ly", "##er", *extra_pieces]
+    vocab_words = list(dict.fromkeys([*specials, *sorted(set(words)), *pieces, ",", ".", "!", "?"]))
+    vocab = {token: i for i, token in enumerate(vocab_words)}
+    backend = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        do_lower_case=lowercase,
+        model_max_length=128,
+    )
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    model = BertForMaskedLM(config).eval()
+    return MaskedLanguageModel(model, tokenizer, name=f"tiny-bert-{seed}")
+
+
+def make_result(
+    status: str,
+    num_words: int,
+    changes: int = 0,
+    queries: int = 0,
+    similarity: float | None = None,
+    seconds: float = 0.0,
+) -> AttackResult:
+    """A result with the given outcome over ``num_words`` dummy words (the first ``changes`` replaced)."""
+    words = [f"w{i}" for i in range(num_words)]
+    return AttackResult(
+        original_text=" ".join(words),
+        label=1,
+        original_prediction=1 if status != "skipped" else 0,
+        original_proba=[0.2, 0.8] if status != "skipped" else [0.7, 0.3],
+        status=status,  # type: ignore[arg-type]
+        adversarial_text=" ".join(["x"] * changes + words[changes:]) if status == "success" else None,
+        adversarial_prediction=0 if status == "success" else None,
+        adversarial_proba=[0.6, 0.4] if status == "success" else None,
+        queries=queries,
+        num_words=num_words,
+        changes=[WordChange(i, words[i], "x") for i in range(changes)],
+        similarity=similarity,
+        seconds=seconds,
+        failure_reason="budget exhausted" if status == "failed" else None,
+    )

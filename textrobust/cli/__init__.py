@@ -1,0 +1,80 @@
+"""The ``textrobust`` command line: a module per command group, each registering its subcommands.
+
+Only this package knows about flags. Library functions validate their own parameters and raise a
+``ParameterError`` naming the parameter; ``main`` prints it with the flag that set it, on one line, and
+exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from textrobust import __version__
+from textrobust.errors import ParameterError, TextrobustError
+
+# Modules with `register(subparsers) -> None`; each leaf parser sets `func=handler(args) -> int`.
+COMMAND_MODULES = (
+    "textrobust.cli.train",
+    "textrobust.cli.evaluate",
+    "textrobust.cli.demo",
+    "textrobust.cli.attack",
+    "textrobust.cli.resources",
+    "textrobust.cli.mlm",
+)
+FLAGS_KEY = "_flags"  # per leaf parser: argument dest -> its flag, for ParameterError messages
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        return [parser]
+    leaves = [parser]  # a group parser runs too (it prints its help)
+    for action in subparsers:
+        for child in dict.fromkeys(action.choices.values()):
+            leaves += _leaf_parsers(child)
+    return leaves
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="textrobust",
+        description="Adversarial-robustness benchmark suite for text classifiers.",
+    )
+    parser.add_argument("--version", action="version", version=f"textrobust {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    for leaf in _leaf_parsers(parser):
+        flags = {
+            action.dest: max(action.option_strings, key=len)
+            for action in leaf._actions
+            if action.option_strings and action.dest not in ("help", "version")
+        }
+        leaf.set_defaults(**{FLAGS_KEY: flags})
+    return parser
+
+
+def describe_error(exc: TextrobustError, flags: dict[str, str]) -> str:
+    """The one-line message for an error; a parameter is named by the flag that set it."""
+    if isinstance(exc, ParameterError) and exc.parameter in flags:
+        return f"{flags[exc.parameter]} {exc.problem}"
+    return str(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except TextrobustError as exc:
+        print(f"error: {describe_error(exc, getattr(args, FLAGS_KEY, {}))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,70 @@
+"""Arguments several commands share, each defined once: dataset, store, seed, device, lists."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE = Path("runs") / "textrobust.sqlite"
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser, default: str | None = "mr") -> None:
+    """The dataset options of every command that reads a labelled dataset."""
+    parser.add_argument(
+        "--dataset",
+        default=default,
+        required=default is None,
+        help="'mr' (embedded sample), a .csv/.tsv/.jsonl file, or hf:NAME[:CONFIG] (default: %(default)s)",
+    )
+    parser.add_argument("--text-column", default="text", help="text column/field of a file dataset")
+    parser.add_argument("--label-column", default="label", help="label column/field of a file dataset")
+    parser.add_argument("--language", default=None, help="language code (default: detected, 'en' or 'ar')")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation/test split")
+
+
+def dataset_from_args(args: argparse.Namespace) -> Any:
+    from textrobust.data import load_dataset
+
+    return load_dataset(
+        args.dataset,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        language=args.language,
+        seed=args.split_seed,
+    )
+
+
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=DEFAULT_STORE,
+        help="SQLite store of runs and results (default: %(default)s)",
+    )
+
+
+def add_seed_argument(parser: argparse.ArgumentParser, what: str = "random seed") -> None:
+    parser.add_argument("--seed", type=int, default=0, help=f"{what} (default: %(default)s)")
+
+
+def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:
+    parser.add_argument(
+        "--device", default=default, help="auto (CUDA when present), cpu, cuda or cuda:N (default: auto)"
+    )
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def comma_list(value: str | None) -> list[str]:
+    """``"a, b,,c"`` → ``["a", "b", "c"]``."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def choices_help(prefix: str, names: Any) -> str:
+    """A help text ending in the names a registry knows: ``prefix: a, b or c``."""
+    names = list(names)
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+    return f"{prefix}: {listed}"

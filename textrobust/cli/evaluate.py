@@ -1,0 +1,40 @@
+"""``textrobust evaluate``: clean accuracy of a saved victim on a dataset split."""
+
+from __future__ import annotations
+
+import argparse
+
+from textrobust.cli.arguments import add_dataset_arguments, dataset_from_args
+from textrobust.cli.tables import print_table
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from textrobust.victims import load_victim
+    from textrobust.victims.evaluation import evaluate_victim
+
+    victim = load_victim(args.victim)
+    dataset = dataset_from_args(args)
+    result = evaluate_victim(victim, dataset, args.split, args.n)
+    print_table(
+        [
+            {
+                "victim": str(args.victim),
+                "type": type(victim).__name__,
+                "dataset": result.dataset,
+                "split": result.split,
+                "n": result.n,
+                "accuracy": result.accuracy,
+                "seconds": f"{result.seconds:.2f}",
+            }
+        ]
+    )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    evaluate = subparsers.add_parser("evaluate", help="accuracy of a saved victim on a dataset split")
+    evaluate.add_argument("--victim", required=True, help="saved victim directory")
+    add_dataset_arguments(evaluate)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--n", type=int, default=None, help="only the first N examples")
+    evaluate.set_defaults(func=evaluate_command)

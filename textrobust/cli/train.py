@@ -1,0 +1,100 @@
+"""``textrobust train``: train a victim on a dataset and save it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from textrobust.cli.arguments import (
+    add_dataset_arguments,
+    add_device_argument,
+    add_seed_argument,
+    dataset_from_args,
+)
+from textrobust.cli.tables import print_table
+from textrobust.errors import TextrobustError
+
+
+def _victim_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.victim == "bert":
+        options["model"] = args.model
+    else:
+        options["vectors"] = None if args.vectors in ("none", "") else args.vectors
+    if args.max_length:
+        options["max_length"] = args.max_length
+    return options
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from textrobust.victims.evaluation import evaluate_victim
+    from textrobust.victims.training import TrainConfig, train_victim
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise TextrobustError(
+            f"output directory {out} is not empty; choose another --out or pass --overwrite"
+        )
+    dataset = dataset_from_args(args)
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        seed=args.seed,
+        device=args.device,
+        max_train_examples=args.max_train_examples,
+    )
+    victim, report = train_victim(args.victim, dataset, out, config, **_victim_options(args))
+    row: dict[str, Any] = {
+        "victim": args.victim,
+        "dataset": dataset.name,
+        "train": report.train_examples,
+        "epochs": report.epochs_run,
+        "best epoch": report.best_epoch,
+        "val acc": report.best_validation_accuracy,
+    }
+    if "test" in dataset.splits:
+        row["test acc"] = evaluate_victim(victim, dataset, "test").accuracy
+    row["seconds"] = f"{report.seconds:.1f}"
+    print_table([row], title=f"trained {args.victim} → {out}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from textrobust.cli.arguments import choices_help
+    from textrobust.victims import VICTIM_TYPES
+
+    train = subparsers.add_parser("train", help="train a victim on a dataset and save it")
+    train.add_argument(
+        "--victim", required=True, choices=list(VICTIM_TYPES), help=choices_help("victim type", VICTIM_TYPES)
+    )
+    add_dataset_arguments(train)
+    train.add_argument("--out", required=True, help="directory to save the trained victim to")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
+    train.add_argument("--epochs", type=int, default=None, help="maximum epochs (default per victim type)")
+    train.add_argument("--batch-size", type=int, default=None)
+    train.add_argument(
+        "--lr", dest="learning_rate", type=float, default=None, help="learning rate (default per victim type)"
+    )
+    train.add_argument("--patience", type=int, default=2, help="epochs without improvement before stopping")
+    add_seed_argument(train)
+    add_device_argument(train)
+    train.add_argument(
+        "--max-train",
+        dest="max_train_examples",
+        type=int,
+        default=None,
+        help="use only the first N training examples",
+    )
+    train.add_argument("--max-length", type=int, default=None, help="maximum tokens per text")
+    train.add_argument(
+        "--vectors",
+        default="glove",
+        help="word victims: glove (GloVe 6B 50d), a GloVe/word2vec text file, or none (default: %(default)s)",
+    )
+    train.add_argument(
+        "--model", default=None, help="bert: Hugging Face encoder name or path (default: offline MiniLM)"
+    )
+    train.set_defaults(func=train_command)

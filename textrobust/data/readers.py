@@ -1,0 +1,104 @@
+"""The one reader of text files and of CSV/TSV/JSONL tables (optionally gzipped), with one-line errors.
+
+Used by datasets (text and label columns) and by masked-LM corpora (a text column only).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textrobust.errors import DataError, ParameterError
+
+TABLE_FORMATS = ("csv", "tsv", "jsonl", "json")
+
+
+def read_text_file(path: Path, what: str = "file") -> str:
+    """A UTF-8 text file (optionally gzipped); one-line DataErrors for missing, gzip or encoding problems.
+
+    ``what`` names the file in messages (``dataset file not found: …``).
+    """
+    if not path.exists():
+        raise DataError(f"{what} not found: {path}")
+    if path.is_dir():
+        raise DataError(f"{what} path is a directory, expected a file: {path}")
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except OSError as exc:
+            raise DataError(f"{path}: not a valid gzip file ({exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {exc.start}); re-encode it, e.g. iconv -t UTF-8"
+        ) from None
+
+
+def table_format(path: Path) -> str | None:
+    """``csv``, ``tsv``, ``jsonl`` or ``json`` from the file name (``.gz`` ignored); None for other files."""
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    suffix = suffixes[-1].lstrip(".") if suffixes else ""
+    return suffix if suffix in TABLE_FORMATS else None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of a table: its fields and where it is (``file.csv:12``) for error messages."""
+
+    fields: dict[str, Any]
+    location: str
+
+
+def read_records(path: Path, columns: dict[str, str], what: str = "file") -> list[Record]:
+    """The rows of a CSV/TSV/JSONL file; every column of ``columns`` (parameter name → column) must exist.
+
+    A missing column is a ``ParameterError`` of the parameter that named it.
+    """
+    fmt = table_format(path)
+    if fmt is None:
+        raise DataError(f"{path}: unknown file type; use .csv, .tsv or .jsonl (optionally .gz)")
+    content = read_text_file(path, what)
+    records: list[Record] = []
+    if fmt in ("csv", "tsv"):
+        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+        present = reader.fieldnames or []
+        for parameter, column in columns.items():
+            if column not in present:
+                raise ParameterError(
+                    parameter, f"'{column}' is not a column of {path}; columns are {present}"
+                )
+        for row in reader:
+            records.append(Record(dict(row), f"{path}:{reader.line_num}"))
+        return records
+    for line_number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{line_number}: invalid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{line_number}: expected a JSON object per line")
+        for parameter, column in columns.items():
+            if column not in row:
+                raise ParameterError(
+                    parameter, f"'{column}' is not a field of {path}:{line_number}; fields are {sorted(row)}"
+                )
+        records.append(Record(row, f"{path}:{line_number}"))
+    return records
+
+
+def read_lines(path: Path, what: str = "file") -> list[str]:
+    """The lines of a plain text file (one document per line)."""
+    return read_text_file(path, what).splitlines()
+
+
+__all__: Sequence[str] = ["Record", "read_lines", "read_records", "read_text_file", "table_format"]

@@ -1,0 +1,171 @@
+"""Executors: who attacks a shard of examples — this process, a local process pool, or (later) a cluster.
+
+The unit of work is a :class:`Shard` (example indices with their texts and labels) and the result is a
+stream of ``(example index, AttackResult)``. A worker rebuilds its victim and attack from a picklable
+:class:`WorkerSpec`, so an executor only moves specs, shards and results around; it never touches the
+attacks or the store. A Ray executor would submit the same ``attack_shard`` calls as remote tasks.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from textrobust.attacks.result import Attack, AttackResult
+from textrobust.errors import DataError, require_at_least
+from textrobust.seeding import example_seed, seed_everything
+from textrobust.victims.protocols import Classifier
+
+ExampleResult = tuple[int, AttackResult]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """How a worker builds its victim and its attack, and the run's seed; picklable for other processes.
+
+    ``load_victim`` and ``build_attack`` are zero-argument callables (module-level classes or
+    ``functools.partial`` of module-level functions, so that they pickle).
+    """
+
+    load_victim: Callable[[], Classifier]
+    build_attack: Callable[[], Attack]
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Examples to attack together: their indices in the split, texts and labels."""
+
+    indices: tuple[int, ...]
+    texts: tuple[str, ...]
+    labels: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def make_shards(
+    indices: Sequence[int], texts: Sequence[str], labels: Sequence[int], size: int
+) -> list[Shard]:
+    """Consecutive shards of at most ``size`` of the given example indices."""
+    require_at_least("shard_size", size, 1)
+    shards = []
+    for start in range(0, len(indices), size):
+        chunk = indices[start : start + size]
+        shards.append(Shard(tuple(chunk), tuple(texts[i] for i in chunk), tuple(labels[i] for i in chunk)))
+    return shards
+
+
+class Worker:
+    """Attacks examples with one victim and one attack, both built once from a :class:`WorkerSpec`."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self.victim = spec.load_victim()
+        self.attack = spec.build_attack()
+
+    def attack_example(self, index: int, text: str, label: int) -> AttackResult:
+        """Attack one example, seeded from the run seed and its index (the attack decides whether it is
+        skipped and counts its queries); ``seconds`` is measured here, the original prediction included."""
+        n_labels = len(self.victim.labels)
+        if not 0 <= label < n_labels:
+            raise DataError(f"example {index} has label {label} but the victim has {n_labels} labels")
+        seed_everything(example_seed(self.spec.seed, index))
+        start = time.perf_counter()
+        result = self.attack.attack(text, label, self.victim)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def attack_shard(self, shard: Shard) -> Iterator[ExampleResult]:
+        for index, text, label in zip(shard.indices, shard.texts, shard.labels, strict=True):
+            yield index, self.attack_example(index, text, label)
+
+
+class Executor(Protocol):
+    """Runs shards and yields each example's result as soon as it has it (in any order)."""
+
+    def run(self, spec: WorkerSpec, shards: Sequence[Shard]) -> Iterator[ExampleResult]: ...
+
+
+class InProcessExecutor:
+    """Attacks every shard in this process, yielding after each example."""
+
+    def run(self, spec: WorkerSpec, shards: Sequence[Shard]) -> Iterator[ExampleResult]:
+        if not shards:
+            return
+        worker = Worker(spec)
+        for shard in shards:
+            yield from worker.attack_shard(shard)
+
+
+# One worker per pool process, built by the pool initializer; module-level because that is how a process
+# pool hands state to its tasks (it exists only inside pool processes). A worker that cannot be built
+# keeps its error, which every task re-raises: the parent sees the real error (say, a missing
+# resource), not a broken pool.
+_POOL_WORKER: Worker | None = None
+_POOL_ERROR: Exception | None = None
+
+
+def _init_pool_worker(spec: WorkerSpec, threads: int) -> None:
+    global _POOL_WORKER, _POOL_ERROR
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # before torch is imported by the victim
+    os.environ.setdefault("MKL_NUM_THREADS", str(threads))
+    try:
+        _POOL_WORKER = Worker(spec)
+    except Exception as exc:  # re-raised by every task of this process
+        _POOL_ERROR = exc
+        return
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
+def _attack_shard_in_pool(shard: Shard) -> list[ExampleResult]:
+    if _POOL_ERROR is not None:
+        raise _POOL_ERROR
+    assert _POOL_WORKER is not None, "pool worker not initialised"
+    return list(_POOL_WORKER.attack_shard(shard))
+
+
+class ProcessPoolExecutor:
+    """Attacks shards in ``workers`` local processes; each builds its own victim and attack once.
+
+    Processes are started with ``spawn`` (safe with torch's thread pools); each gets an equal share of
+    the CPU cores for its intra-op threads unless ``threads_per_worker`` says otherwise.
+    """
+
+    def __init__(
+        self, workers: int, threads_per_worker: int | None = None, start_method: str = "spawn"
+    ) -> None:
+        require_at_least("workers", workers, 1)
+        self.workers = workers
+        self.threads_per_worker = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+        self.start_method = start_method
+
+    def run(self, spec: WorkerSpec, shards: Sequence[Shard]) -> Iterator[ExampleResult]:
+        if not shards:
+            return
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(self.workers, len(shards)),
+            mp_context=multiprocessing.get_context(self.start_method),
+            initializer=_init_pool_worker,
+            initargs=(spec, self.threads_per_worker),
+        )
+        try:
+            futures = [pool.submit(_attack_shard_in_pool, shard) for shard in shards]
+            for future in concurrent.futures.as_completed(futures):
+                yield from future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_executor(workers: int = 1) -> Executor:
+    """In-process for one worker, a local process pool for more."""
+    require_at_least("workers", workers, 1)
+    return InProcessExecutor() if workers <= 1 else ProcessPoolExecutor(workers)

@@ -1,0 +1,163 @@
+"""The runner: attacks the examples of a split with an executor and stores each result as it finishes.
+
+Attacks only decide what to try for one example. The runner does everything around them: picks the
+examples, skips those already stored (``resume``), hands shards to an executor, writes every result to
+the store the moment it arrives, and shows progress. Same seed, same adversarial texts: each example is
+seeded from the run seed and its index, and starts from an empty victim cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from textrobust import __version__
+from textrobust.attacks.result import AttackResult
+from textrobust.data import Split
+from textrobust.errors import DataError, TextrobustError, require_at_least
+from textrobust.progress import progress_bar
+from textrobust.runs.executor import Executor, InProcessExecutor, Shard, WorkerSpec, make_shards
+from textrobust.store import DatasetInfo, RunParameters, RunRecord, Store, VictimInfo
+
+
+@dataclass(frozen=True)
+class AttackJob:
+    """One run to do: the parameters that identify it, its examples, how workers build victim and attack."""
+
+    parameters: RunParameters
+    examples: Split  # example i of the run is example i of the split
+    worker: WorkerSpec
+
+    def __post_init__(self) -> None:
+        if len(self.examples) != self.parameters.dataset.size:
+            raise ValueError("the job's examples do not match its dataset description")
+        if self.worker.seed != self.parameters.seed:
+            raise ValueError("the worker seed differs from the run seed")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a call to :func:`run_attack` did: the run (as stored now), and how many examples it attacked."""
+
+    run: RunRecord
+    attacked: int
+    resumed: bool
+
+
+def make_job(
+    *,
+    recipe: str,
+    victim: VictimInfo,
+    dataset_name: str,
+    split_name: str,
+    language: str,
+    label_names: list[str],
+    split: Split,
+    n: int | None,
+    seed: int,
+    budget: int | None,
+    options: Mapping[str, Any],
+    worker: WorkerSpec,
+) -> AttackJob:
+    """A job over the first ``n`` examples of ``split`` (all when ``n`` is None)."""
+    require_at_least("n", n, 1)
+    examples = split.head(n)
+    if not len(examples):
+        raise DataError(f"split '{split_name}' of dataset '{dataset_name}' is empty")
+    dataset = DatasetInfo.from_examples(
+        dataset_name, split_name, language, label_names, examples.texts, examples.labels
+    )
+    parameters = RunParameters(
+        recipe=recipe, victim=victim, dataset=dataset, seed=seed, budget=budget, options=dict(options),
+        version=__version__,
+    )  # fmt: skip
+    return AttackJob(parameters, examples, worker)
+
+
+def run_attack(
+    job: AttackJob,
+    store: Store,
+    *,
+    executor: Executor | None = None,
+    resume: bool = False,
+    shard_size: int = 1,
+    progress: bool = True,
+    on_result: Callable[[int, AttackResult], None] | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Attack the job's examples and store every result as soon as the executor yields it.
+
+    With ``resume``, the newest unfinished run with the same parameters is continued: its stored examples
+    are neither attacked again nor lost (a finished one is returned as it is). Without a run to resume, or
+    without ``resume``, a new run is started, recorded with its first result (so a victim or attack that
+    cannot even load leaves no run behind). A run stopped by an exception is marked ``interrupted``.
+    ``notify`` receives one-line messages saying which run this is.
+    """
+    executor = executor or InProcessExecutor()
+    tell = notify or (lambda _message: None)
+    total = len(job.examples)
+    previous = store.find_runs(job.parameters)
+    unfinished = [r for r in previous if r.status != "finished"]
+    run = None
+    if resume:
+        if unfinished:
+            run = unfinished[0]
+            tell(f"resuming run {run.id}: {store.count_results(run.id)} of {total} examples already stored")
+        elif previous:
+            tell(f"run {previous[0].id} with these parameters is already finished; nothing to attack")
+            return RunOutcome(previous[0], attacked=0, resumed=True)
+        else:
+            tell("no unfinished run with these parameters; starting a new one")
+    elif unfinished:
+        stored = store.count_results(unfinished[0].id)
+        tell(
+            f"note: run {unfinished[0].id} with these parameters is unfinished ({stored} of {total} stored); "
+            "pass --resume to continue it instead of starting over"
+        )
+    resumed = run is not None
+    if run is not None and run.status != "running":
+        store.set_status(run.id, "running")
+    done = store.finished_indices(run.id) if run is not None else set()
+    todo = [i for i in range(total) if i not in done]
+    shards: list[Shard] = make_shards(todo, job.examples.texts, job.examples.labels, shard_size)
+    counts = {"success": 0, "failed": 0, "skipped": 0}
+    for result in store.results(run.id) if run is not None else []:
+        counts[result.status] += 1
+
+    bar = None
+    if progress:
+        p = job.parameters
+        bar = progress_bar(
+            "[green]{task.fields[success]} ok[/] [red]{task.fields[failed]} failed[/] "
+            "[dim]{task.fields[skipped]} skipped[/]"
+        )
+        task = bar.add_task(f"{p.recipe} → {p.victim.type}", total=total, completed=len(done), **counts)
+        bar.start()
+    attacked = 0
+    try:
+        for index, result in executor.run(job.worker, shards):
+            if (
+                run is None
+            ):  # started with the first result: a victim or attack that fails to load leaves no run
+                run = store.start_run(job.parameters)
+            store.add_result(run.id, index, result)
+            attacked += 1
+            counts[result.status] += 1
+            if bar is not None:
+                bar.update(task, advance=1, **counts)
+            if on_result is not None:
+                on_result(index, result)
+    except BaseException:
+        if run is not None:
+            store.set_status(run.id, "interrupted")
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
+    if run is None or store.count_results(run.id) != total:  # an executor that dropped shards is a bug
+        if run is not None:
+            store.set_status(run.id, "interrupted")
+        raise TextrobustError("the executor finished without attacking every example; resume the run")
+    store.set_status(run.id, "finished")
+    return RunOutcome(store.run(run.id), attacked=attacked, resumed=resumed)

@@ -1,0 +1,31 @@
+"""The store: every run and every per-example result, in one SQLite file.
+
+``records`` holds what identifies a run (victim, examples, parameters), ``schema`` the versioned
+tables and their migrations, ``sqlite`` the ``Store`` itself. ``textrobust.runs`` writes it;
+``textrobust.leaderboard`` only reads it.
+"""
+
+from textrobust.store.records import (
+    DatasetInfo,
+    RunParameters,
+    RunRecord,
+    RunStatus,
+    VictimInfo,
+    fingerprint_directory,
+    fingerprint_examples,
+)
+from textrobust.store.schema import SCHEMA_VERSION
+from textrobust.store.sqlite import Store, StoreError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "DatasetInfo",
+    "RunParameters",
+    "RunRecord",
+    "RunStatus",
+    "Store",
+    "StoreError",
+    "VictimInfo",
+    "fingerprint_directory",
+    "fingerprint_examples",
+]

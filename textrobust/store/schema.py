@@ -1,0 +1,102 @@
+"""The store's schema, by version, and the migrations between versions.
+
+``MIGRATIONS[v]`` takes a store at schema version ``v`` to ``v + 1``; a store opens at any older version
+and is upgraded in place, one transaction per step, before anything else reads it. Version 0 is an empty
+file. Add a table or a column by appending a migration; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+# Version 1: runs of attacks and their per-example results.
+_V1 = """
+CREATE TABLE IF NOT EXISTS victims (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,      -- sha256 of the saved files: the same victim anywhere is one row
+    type TEXT NOT NULL,
+    path TEXT NOT NULL                     -- where it was last seen
+);
+CREATE TABLE IF NOT EXISTS datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    split TEXT NOT NULL,
+    language TEXT NOT NULL,
+    label_names TEXT NOT NULL,             -- JSON list
+    fingerprint TEXT NOT NULL,             -- sha256 of the attacked examples (texts and labels)
+    size INTEGER NOT NULL,
+    UNIQUE (name, split, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS recipes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,                     -- hash of the parameters below (not times or status)
+    recipe_id INTEGER NOT NULL REFERENCES recipes (id),
+    victim_id INTEGER NOT NULL REFERENCES victims (id),
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+    n INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    budget INTEGER,
+    parameters TEXT NOT NULL,              -- JSON object of recipe options
+    version TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'finished'))
+);
+CREATE INDEX IF NOT EXISTS runs_by_key ON runs (key);
+CREATE TABLE IF NOT EXISTS results (
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    example_index INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('success', 'failed', 'skipped')),
+    label INTEGER NOT NULL,
+    original_text TEXT NOT NULL,
+    adversarial_text TEXT,
+    original_prediction INTEGER NOT NULL,
+    adversarial_prediction INTEGER,
+    original_proba TEXT NOT NULL,          -- JSON list
+    adversarial_proba TEXT,                -- JSON list
+    queries INTEGER NOT NULL,
+    words_changed INTEGER NOT NULL,
+    num_words INTEGER NOT NULL,
+    similarity REAL,
+    seconds REAL NOT NULL,
+    changes TEXT NOT NULL,                 -- JSON list of {index, original, replacement}
+    failure_reason TEXT,
+    PRIMARY KEY (run_id, example_index)    -- an example is stored once per run: never repeated
+);
+"""
+
+
+def _create_v1(db: sqlite3.Connection) -> None:
+    for statement in _V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> list[int]:
+    """Upgrade ``db`` to ``target``; returns the versions it passed through (empty when already there)."""
+    passed = []
+    while (version := schema_version(db)) < target:
+        db.execute("BEGIN IMMEDIATE")  # one writer migrates; a concurrent opener waits, then sees it done
+        try:
+            if schema_version(db) == version:  # nobody migrated meanwhile
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version={version + 1}")
+                passed.append(version + 1)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return passed

@@ -1,0 +1,260 @@
+"""The store: one SQLite file of runs and their per-example attack results (``schema`` has its versions).
+
+Tables: ``victims``, ``datasets``, ``recipes``, ``runs`` and ``results`` (one row per attacked
+example). Every result is committed as soon as it is added, in WAL mode, so a run killed at any
+moment keeps every example it finished; reports and summaries are pure functions of these rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from textrobust.attacks.result import AttackResult
+from textrobust.errors import TextrobustError
+from textrobust.store.records import (
+    DatasetInfo,
+    RunParameters,
+    RunRecord,
+    RunStatus,
+    VictimInfo,
+    canonical_json,
+)
+from textrobust.store.schema import SCHEMA_VERSION, migrate, schema_version
+
+_JSON_RESULT_FIELDS = ("original_proba", "adversarial_proba", "changes")
+
+
+class StoreError(TextrobustError):
+    """The store file cannot be opened or does not hold what was asked for."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class Store:
+    """A SQLite store of attack runs; open one per process, the process that writes results."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.exists() and self.path.is_dir():
+            raise StoreError(
+                f"store path is a directory: {self.path}; pass a file such as runs/textrobust.sqlite"
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30.0)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a committed result survives a killed process (not a power cut).
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = schema_version(self._db)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer textrobust (schema {version}); upgrade textrobust"
+                )
+            self._db.isolation_level = None  # explicit transactions for the migration
+            migrate(self._db)
+            self._db.isolation_level = ""
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}; pass another --store path") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, parameters: RunParameters) -> RunRecord:
+        """Record a new run (status ``running``) and return it."""
+        with self._db:
+            recipe_id = self._upsert("recipes", {"name": parameters.recipe}, ("name",))
+            victim = parameters.victim
+            victim_id = self._upsert(
+                "victims",
+                {"fingerprint": victim.fingerprint, "type": victim.type, "path": victim.path},
+                ("fingerprint",),
+                update=("path",),
+            )
+            dataset = parameters.dataset
+            dataset_id = self._upsert(
+                "datasets",
+                {
+                    "name": dataset.name, "split": dataset.split, "language": dataset.language,
+                    "label_names": json.dumps(list(dataset.label_names), ensure_ascii=False),
+                    "fingerprint": dataset.fingerprint, "size": dataset.size,
+                },
+                ("name", "split", "fingerprint"),
+            )  # fmt: skip
+            run_id = self._insert(
+                "runs",
+                {
+                    "key": parameters.key(), "recipe_id": recipe_id, "victim_id": victim_id,
+                    "dataset_id": dataset_id, "n": parameters.n, "seed": parameters.seed,
+                    "budget": parameters.budget, "parameters": canonical_json(parameters.options),
+                    "version": parameters.version, "started": _now(), "status": "running",
+                },
+            )  # fmt: skip
+        return self.run(run_id)
+
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        cursor = self._db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
+        return int(cursor.lastrowid)
+
+    def _upsert(
+        self, table: str, values: dict[str, Any], unique: Sequence[str], update: Sequence[str] = ()
+    ) -> int:
+        """The id of the row with these ``unique`` values, inserted when missing; safe when another
+        process inserts the same row at the same moment (the insert is a no-op on conflict)."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self._db.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING", list(values.values())
+        )
+        where = " AND ".join(f"{column} = ?" for column in unique)
+        row = self._db.execute(
+            f"SELECT id FROM {table} WHERE {where}", [values[c] for c in unique]
+        ).fetchone()
+        if update:
+            assignments = ", ".join(f"{column} = ?" for column in update)
+            self._db.execute(
+                f"UPDATE {table} SET {assignments} WHERE id = ?", [*(values[c] for c in update), row[0]]
+            )
+        return int(row[0])
+
+    _RUN_QUERY = """
+        SELECT runs.id, runs.key, recipes.name AS recipe, victims.type AS victim_type,
+               victims.path AS victim_path, victims.fingerprint AS victim_fingerprint,
+               datasets.name AS dataset, datasets.split, datasets.language, datasets.label_names,
+               datasets.fingerprint AS dataset_fingerprint, datasets.size, runs.seed, runs.budget,
+               runs.parameters, runs.version, runs.started, runs.finished, runs.status
+        FROM runs
+        JOIN recipes ON recipes.id = runs.recipe_id
+        JOIN victims ON victims.id = runs.victim_id
+        JOIN datasets ON datasets.id = runs.dataset_id
+    """
+
+    @staticmethod
+    def _run_record(row: sqlite3.Row) -> RunRecord:
+        parameters = RunParameters(
+            recipe=row["recipe"],
+            victim=VictimInfo(row["victim_type"], row["victim_path"], row["victim_fingerprint"]),
+            dataset=DatasetInfo(
+                name=row["dataset"],
+                split=row["split"],
+                language=row["language"],
+                label_names=tuple(json.loads(row["label_names"])),
+                fingerprint=row["dataset_fingerprint"],
+                size=row["size"],
+            ),
+            seed=row["seed"],
+            budget=row["budget"],
+            options=json.loads(row["parameters"]),
+            version=row["version"],
+        )
+        return RunRecord(row["id"], row["key"], parameters, row["started"], row["finished"], row["status"])
+
+    def run(self, run_id: int) -> RunRecord:
+        row = self._db.execute(self._RUN_QUERY + " WHERE runs.id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path} has no run {run_id}; list runs with Store.runs()")
+        return self._run_record(row)
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+        return [self._run_record(row) for row in self._db.execute(self._RUN_QUERY + " ORDER BY runs.id")]
+
+    def find_runs(self, parameters: RunParameters) -> list[RunRecord]:
+        """Runs with exactly these parameters, newest first."""
+        rows = self._db.execute(
+            self._RUN_QUERY + " WHERE runs.key = ? ORDER BY runs.id DESC", (parameters.key(),)
+        )
+        return [self._run_record(row) for row in rows]
+
+    def set_status(self, run_id: int, status: RunStatus) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE runs SET status = ?, finished = ? WHERE id = ?",
+                (status, _now() if status == "finished" else None, run_id),
+            )
+
+    # --- results ------------------------------------------------------------------------------
+
+    def add_results(self, run_id: int, results: Iterable[tuple[int, AttackResult]]) -> None:
+        """Store results of ``run_id`` in one transaction; an example already stored is an error."""
+        rows = [self._result_row(run_id, index, result) for index, result in results]
+        try:
+            with self._db:
+                for row in rows:
+                    self._insert("results", row)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"run {run_id}: result not stored ({exc}); an example is stored at most once"
+            ) from None
+
+    def add_result(self, run_id: int, index: int, result: AttackResult) -> None:
+        self.add_results(run_id, [(index, result)])
+
+    @staticmethod
+    def _result_row(run_id: int, index: int, result: AttackResult) -> dict[str, Any]:
+        row = result.to_dict()
+        for name in ("label", "original_prediction", "adversarial_prediction", "queries", "num_words"):
+            row[name] = None if row[name] is None else int(row[name])  # numpy integers do not bind
+        for name in ("similarity", "seconds"):
+            row[name] = None if row[name] is None else float(row[name])
+        for name in ("original_proba", "adversarial_proba"):
+            row[name] = None if row[name] is None else [float(p) for p in row[name]]
+        for change in row["changes"]:
+            change["index"] = int(change["index"])
+        for name in _JSON_RESULT_FIELDS:
+            row[name] = _json_or_none(row[name])
+        return {"run_id": run_id, "example_index": int(index), **row}
+
+    def finished_indices(self, run_id: int) -> set[int]:
+        rows = self._db.execute("SELECT example_index FROM results WHERE run_id = ?", (run_id,))
+        return {int(row[0]) for row in rows}
+
+    def count_results(self, run_id: int) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM results WHERE run_id = ?", (run_id,)).fetchone()[0])
+
+    def iter_results(self, run_id: int) -> Iterator[tuple[int, AttackResult]]:
+        """``(example index, result)`` of a run in example order."""
+        rows = self._db.execute("SELECT * FROM results WHERE run_id = ? ORDER BY example_index", (run_id,))
+        for row in rows:
+            record = {key: row[key] for key in row.keys() if key not in ("run_id", "example_index")}
+            for name in _JSON_RESULT_FIELDS:
+                record[name] = None if record[name] is None else json.loads(record[name])
+            yield row["example_index"], AttackResult.from_dict(record)
+
+    def results(self, run_id: int) -> list[AttackResult]:
+        """The results of a run in example order."""
+        return [result for _index, result in self.iter_results(run_id)]
+
+    def export_jsonl(self, run_id: int, path: str | Path) -> int:
+        """Write a run's results as JSON lines (run id and example index first); returns the count."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        count = 0
+        with path.open("w", encoding="utf-8") as handle:
+            for index, result in self.iter_results(run_id):
+                record = {"run_id": run_id, "example_index": index, **result.to_dict()}
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        return count
