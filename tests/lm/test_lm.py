@@ -146,7 +146,7 @@ def test_heldout_split_is_seeded_and_disjoint() -> None:
     assert split_heldout(texts, 0.1, seed=3) == (train, held)
     assert split_heldout(texts, 0.1, seed=4)[1] != held
     assert len(split_heldout(texts, 25, seed=0)[1]) == 25
-    with pytest.raises(DataError):
+    with pytest.raises(ParameterError, match="holdout 100 leaves no training text"):
         split_heldout(texts, 100, seed=0)
 
 

@@ -35,7 +35,7 @@ from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.attacks.text import split_text
-from textrobust.errors import ResourceMissingError, TextrobustError
+from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
 from textrobust.paths import cache_dir
 from textrobust.victims.protocols import Classifier
 
@@ -319,7 +319,9 @@ class TextAttackAttack:
         if self.language != "en":
             raise TextrobustError("TextAttack recipes are English only")
         if self.recipe in MLM_RECIPES and self.mlm is None:
-            raise TextrobustError(f"textattack:{self.recipe} needs --mlm (a fill-mask model name or folder)")
+            raise ParameterError(
+                "mlm", f"is needed by textattack:{self.recipe}: a fill-mask model name or folder"
+            )
         from textrobust.resources.pos import load_pos_tagger
         from textrobust.resources.sentence_encoder import load_sentence_encoder
         from textrobust.resources.stopwords import stopwords

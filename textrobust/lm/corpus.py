@@ -21,7 +21,7 @@ import numpy as np
 
 from textrobust.data.loaders import EMBEDDED_DATASETS, load_dataset, open_hf_dataset
 from textrobust.data.readers import read_lines, read_records, table_format
-from textrobust.errors import DataError
+from textrobust.errors import DataError, ParameterError
 
 SPLIT_COLUMN = "split"
 
@@ -66,9 +66,10 @@ def _read_hf(spec: str, text_column: str, split: str | None) -> list[str]:
     for split_name in [split] if split is not None else list(loaded):
         part = loaded[split_name]
         if text_column not in part.column_names:
-            raise DataError(
-                f"hf:{spec} split '{split_name}' has no column '{text_column}'; "
-                f"columns are {part.column_names} (choose with --text-column)"
+            raise ParameterError(
+                "text_column",
+                f"'{text_column}' is not a column of hf:{spec} split '{split_name}'; "
+                f"columns are {part.column_names}",
             )
         texts.extend(str(t or "") for t in part[text_column])
     return texts
@@ -104,7 +105,7 @@ def read_source(source: CorpusSource, *, text_column: str = "text") -> list[str]
 def read_corpus(specs: Sequence[str], *, text_column: str = "text") -> list[str]:
     """The texts of several sources, concatenated; a DataError when there are none."""
     if not specs:
-        raise DataError("no corpus given; pass --corpus FILE [FILE ...]")
+        raise ParameterError("corpus", "is required: one or more text files, tables, mr or hf:NAME")
     texts: list[str] = []
     for spec in specs:
         part = read_source(CorpusSource.parse(spec), text_column=text_column)
@@ -118,12 +119,12 @@ def split_heldout(texts: Sequence[str], holdout: float, seed: int) -> tuple[list
     """A seeded split into (training, held-out) texts; ``holdout`` < 1 is a fraction, ≥ 1 a count."""
     n = len(texts)
     if holdout < 0:
-        raise DataError(f"--holdout must be ≥ 0, got {holdout}")
+        raise ParameterError("holdout", f"must be ≥ 0, got {holdout}")
     count = int(round(holdout * n)) if holdout < 1 else int(holdout)
     if holdout > 0:
         count = max(count, 1)
     if count >= n:
-        raise DataError(f"--holdout {holdout} leaves no training text out of {n}; hold out fewer")
+        raise ParameterError("holdout", f"{holdout} leaves no training text out of {n}; hold out fewer")
     order = np.random.default_rng(seed).permutation(n)
     held = set(order[:count].tolist())
     train = [t for i, t in enumerate(texts) if i not in held]
@@ -196,7 +197,7 @@ def pack(tokenizer: Any, texts: Sequence[str], seq_len: int) -> PackedCorpus:
     whole sentence.
     """
     if seq_len < 8:
-        raise DataError(f"--seq-len must be at least 8, got {seq_len}")
+        raise ParameterError("seq_len", f"must be ≥ 8, got {seq_len}")
     cls_id, sep_id, pad_id = _boundary_ids(tokenizer)
     room = seq_len - 2
     rows: list[tuple[list[int], list[bool]]] = []

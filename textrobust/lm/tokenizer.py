@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from textrobust.errors import ParameterError
 from textrobust.lm import MLMError
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -51,7 +52,9 @@ def train_wordpiece(
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < len(SPECIAL_TOKENS) + 10:
-        raise MLMError(f"--vocab-size {vocab_size} is too small; use at least a few thousand for real text")
+        raise ParameterError(
+            "vocab_size", f"{vocab_size} is too small; use at least a few thousand for real text"
+        )
     if not texts:
         raise MLMError("no texts to train a tokenizer on")
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from textrobust.errors import ResourceMissingError, TextrobustError
+from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
 from textrobust.paths import cache_dir
 from textrobust.resources import neighbours, pos, sentence_encoder, stopwords, wordnet
 
@@ -251,7 +251,7 @@ def prepare(
     explicit = bool(names)
     chosen = [find_resource(name) for name in names] if names else [r for r in RESOURCES if r.default]
     if source is not None and [r.name for r in chosen] != [neighbours.COUNTER_FITTED_ORIGINAL]:
-        raise TextrobustError(f"--from applies to `prepare {neighbours.COUNTER_FITTED_ORIGINAL}` only")
+        raise ParameterError("source", f"applies to {neighbours.COUNTER_FITTED_ORIGINAL} only")
     results: dict[str, str] = {}
     for resource in chosen:
         try:

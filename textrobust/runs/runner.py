@@ -113,7 +113,7 @@ def run_attack(
         stored = store.count_results(unfinished[0].id)
         tell(
             f"note: run {unfinished[0].id} with these parameters is unfinished ({stored} of {total} stored); "
-            "pass --resume to continue it instead of starting over"
+            "resume it to continue instead of starting over"
         )
     resumed = run is not None
     if run is not None and run.status != "running":

@@ -67,7 +67,7 @@ class Store:
             migrate(self._db)
             self._db.isolation_level = ""
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}; pass another --store path") from None
+            raise StoreError(f"cannot open store {self.path}: {exc}; choose another store file") from None
 
     def close(self) -> None:
         self._db.close()
