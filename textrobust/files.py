@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -43,3 +44,15 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     finally:
         if os.path.exists(name):
             os.unlink(name)
+
+
+def directory_digest(directory: str | Path) -> str:
+    """sha256 over every file under ``directory`` (relative paths and contents, in sorted order; dot-files
+    left out): the same files give the same digest wherever they are."""
+    root = Path(directory)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()

@@ -32,7 +32,7 @@ from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.oracle import AttackError
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.attacks.search import GreedyByImportance
-from textrobust.attacks.text import is_word, split_text
+from textrobust.data.text import is_word, split_text
 from textrobust.errors import ResourceMissingError
 
 WEIGHTS = {

@@ -291,8 +291,8 @@ def test_mlm_synonym_runs_end_to_end_on_arabic_ajgt(ajgt_path: Path, one_thread)
         from textrobust.resources.stopwords import stopwords
     except ImportError as exc:
         pytest.skip(f"textrobust.resources is not complete: {exc}")
-    from textrobust.attacks.text import split_text
     from textrobust.data import Dataset, load_dataset
+    from textrobust.data.text import split_text
     from textrobust.victims.training import TrainConfig, train_victim
 
     data = load_dataset(ajgt_path)

@@ -25,8 +25,8 @@ from tests.stand_ins import DictTagger, DictWordNet, HashingEncoder, KeywordMode
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult, WordChange
-from textrobust.attacks.text import split_text
 from textrobust.data import Split
+from textrobust.data.text import split_text
 from textrobust.errors import DataError, ResourceMissingError
 from textrobust.leaderboard.summary import summarize
 from textrobust.runs.executor import InProcessExecutor, ProcessPoolExecutor, Shard, WorkerSpec

@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol
 
 from textrobust.attacks.lazy import Lazy, resolve
 from textrobust.attacks.mlm import MaskedLanguageModel
-from textrobust.attacks.text import SplitText, is_word, match_case, same_word
+from textrobust.data.text import SplitText, is_word, match_case, same_word
 
 # Universal POS tag -> WordNet POS.
 WORDNET_POS = {"NOUN": "n", "VERB": "v", "ADJ": "a", "ADV": "r"}

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from textrobust.attacks.lazy import Lazy, resolve
-from textrobust.attacks.text import SplitText, is_word
+from textrobust.data.text import SplitText, is_word
 
 # The names recipes and the CLI use to switch constraints off.
 CONSTRAINT_NAMES = ("repeat", "stopwords", "max-words", "pos", "word-cosine", "sentence-similarity", "budget")

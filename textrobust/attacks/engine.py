@@ -21,7 +21,7 @@ from textrobust.attacks.goals import Goal
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult
 from textrobust.attacks.search import Problem, Search
-from textrobust.attacks.text import is_word, split_text
+from textrobust.data.text import is_word, split_text
 from textrobust.victims.protocols import Classifier
 
 # Similarity scores re-computed on a stored result may differ from the attack's in the last float

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.attacks.text import SplitText, is_word
+from textrobust.data.text import SplitText, is_word
 from textrobust.errors import ResourceMissingError
 
 # Hub defaults by language; offline users pass a local folder (``--mlm PATH``).

@@ -270,12 +270,42 @@ RECIPES: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
 }
 
 
+# One budget for every recipe, so results compare across recipes and with published defenses.
+BUDGET_PROTOCOLS = ("textdefender",)
+
+
+def apply_budget_protocol(attack: WordSubstitutionAttack, protocol: str, r: RecipeResources) -> None:
+    """TextDefender's budget (Li et al. 2021, "Searching for an Effective Defender"): at most 30 % of the
+    words changed, K = 50 candidates per word, USE similarity ≥ 0.840845 (TextAttack's form: angular, on
+    a 15-word window against the text before the swap, not checked for texts shorter than the window).
+    It replaces the recipe's own word cap, candidate count and sentence-similarity check."""
+    if protocol != "textdefender":
+        raise ParameterError("budget_protocol", f"'{protocol}' is unknown; choose one of {BUDGET_PROTOCOLS}")
+    if hasattr(attack.candidates, "k"):
+        attack.candidates.k = 50  # type: ignore[attr-defined] # K = 50
+    kept = [c for c in attack.constraints if not isinstance(c, MaxWordsChanged | SentenceSimilarity)]
+    attack.constraints = [
+        *kept,
+        MaxWordsChanged(fraction=0.3),  # ≤ 30 % of the words
+        SentenceSimilarity(
+            r.sentence_encoder(),
+            threshold=0.840845,  # TextDefender / TextAttack's TextFooler threshold
+            metric="angular",
+            window=15,
+            compare_to="current",
+            short_text_threshold=0.0,  # TextAttack skips the check for texts shorter than the window
+        ),
+    ]
+    attack.notes = "; ".join(filter(None, [attack.notes, "budget protocol: textdefender"]))
+
+
 def check_attack_options(
     recipe: str,
     *,
     budget: int | None = None,
     disable: Collection[str] = (),
     beam_width: int | None = None,
+    budget_protocol: str | None = None,
 ) -> None:
     """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
     if recipe not in RECIPES:
@@ -288,6 +318,10 @@ def check_attack_options(
         )
     require_at_least("budget", budget, 1)
     require_at_least("beam_width", beam_width, 1)
+    if budget_protocol is not None and budget_protocol not in BUDGET_PROTOCOLS:
+        raise ParameterError(
+            "budget_protocol", f"'{budget_protocol}' is unknown; choose one of {', '.join(BUDGET_PROTOCOLS)}"
+        )
 
 
 def build_attack(
@@ -300,6 +334,7 @@ def build_attack(
     disable: Collection[str] = (),
     hard_label: bool = False,
     beam_width: int | None = None,
+    budget_protocol: str | None = None,
     report_similarity: bool = True,
     prepare: bool = True,
     **resources: Any,
@@ -310,11 +345,14 @@ def build_attack(
     MLM recipes; default: the language's Hub model. ``budget``: max victim queries per example.
     ``disable``: constraint names to switch off (see ``CONSTRAINT_NAMES``). ``hard_label``: the
     attacker sees only the predicted class. ``beam_width``: keep that many texts in the search.
+    ``budget_protocol``: "textdefender" puts the recipe under TextDefender's budget (one for all).
     ``report_similarity``: fill ``AttackResult.similarity`` with the sentence encoder even when
     the recipe has no similarity constraint. ``resources``: any of ``RESOURCE_NAMES``, each an
     object or a name/path for its loader. ``prepare``: load everything now (fail early).
     """
-    check_attack_options(recipe, budget=budget, disable=disable, beam_width=beam_width)
+    check_attack_options(
+        recipe, budget=budget, disable=disable, beam_width=beam_width, budget_protocol=budget_protocol
+    )
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
         raise TextrobustError(f"unknown resource(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_NAMES)}")
@@ -322,6 +360,8 @@ def build_attack(
     attack = RECIPES[recipe](r)
     attack.language = language
     attack.seed = seed
+    if budget_protocol is not None:
+        apply_budget_protocol(attack, budget_protocol, r)
     attack.constraints = [c for c in attack.constraints if c.name not in disable and c.name != "budget"]
     if budget is not None and "budget" not in disable:
         attack.constraints.append(QueryBudget(budget))

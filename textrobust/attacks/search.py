@@ -22,7 +22,7 @@ from textrobust.attacks.candidates import CandidateCache
 from textrobust.attacks.constraints import CandidateFilter, SentenceSimilarity, Step
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import WordChange
-from textrobust.attacks.text import SplitText
+from textrobust.data.text import SplitText
 
 RankBy = Literal["deletion", "unk", "mask", "pwws", "gradient", "order", "random"]
 RANK_METHODS: tuple[str, ...] = ("deletion", "unk", "mask", "pwws", "gradient", "order", "random")

@@ -34,7 +34,7 @@ import numpy as np
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult, WordChange
-from textrobust.attacks.text import split_text
+from textrobust.data.text import split_text
 from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
 from textrobust.paths import cache_dir
 from textrobust.victims.protocols import Classifier

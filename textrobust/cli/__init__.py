@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "textrobust.cli.evaluate",
     "textrobust.cli.demo",
     "textrobust.cli.attack",
+    "textrobust.cli.defend",
     "textrobust.cli.resources",
     "textrobust.cli.mlm",
 )

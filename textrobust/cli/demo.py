@@ -81,7 +81,7 @@ def demo_command(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from textrobust.victims import VICTIM_TYPES
+    from textrobust.victims import TRAINABLE_TYPES
 
     demo = subparsers.add_parser(
         "demo", help="train and evaluate the three victims on the embedded MR sample, then attack them"
@@ -91,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.add_argument(
         "--victims",
-        default=",".join(VICTIM_TYPES),
+        default=",".join(TRAINABLE_TYPES),
         help="comma-separated victim types (default: %(default)s)",
     )
     demo.add_argument("--retrain", action="store_true", help="train again even if saved victims exist")

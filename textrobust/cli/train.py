@@ -64,11 +64,14 @@ def train_command(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from textrobust.cli.arguments import choices_help
-    from textrobust.victims import VICTIM_TYPES
+    from textrobust.victims import TRAINABLE_TYPES
 
     train = subparsers.add_parser("train", help="train a victim on a dataset and save it")
     train.add_argument(
-        "--victim", required=True, choices=list(VICTIM_TYPES), help=choices_help("victim type", VICTIM_TYPES)
+        "--victim",
+        required=True,
+        choices=list(TRAINABLE_TYPES),
+        help=choices_help("victim type", TRAINABLE_TYPES),
     )
     add_dataset_arguments(train)
     train.add_argument("--out", required=True, help="directory to save the trained victim to")

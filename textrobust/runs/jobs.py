@@ -6,7 +6,7 @@ Workers in other processes rebuild the victim and the attack from picklable spec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,8 @@ from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.runs.executor import WorkerSpec, make_executor
 from textrobust.runs.runner import RunOutcome, make_job, run_attack
-from textrobust.store import Store, VictimInfo
+from textrobust.store import DefenseInfo, DefenseRecord, Store, VictimInfo
+from textrobust.store.records import DefenseRole
 from textrobust.victims.protocols import Classifier
 
 DEFAULT_STORE = Path("runs") / "textrobust.sqlite"
@@ -62,6 +63,45 @@ class RecipeAttack:
         )
 
 
+def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, Any]) -> None:
+    """What can be checked of a recipe and its options before anything is loaded (``textattack:NAME``
+    included: TextAttack takes no textrobust options)."""
+    from textrobust.attacks.recipes import check_attack_options
+    from textrobust.attacks.textattack_adapter import is_textattack_recipe, parse_recipe
+
+    if is_textattack_recipe(recipe):  # TextAttack's implementation, through the optional adapter
+        parse_recipe(recipe)
+        if attack_options:
+            raise ParameterError(
+                "attack_options", f"{', '.join(attack_options)} do not apply to TextAttack recipes"
+            )
+        require_at_least("budget", budget, 1)
+        return
+    check_attack_options(
+        recipe,
+        budget=budget,
+        disable=attack_options.get("disable", ()),
+        beam_width=attack_options.get("beam_width"),
+        budget_protocol=attack_options.get("budget_protocol"),
+    )
+
+
+def recipe_builder(
+    recipe: str,
+    language: str,
+    mlm: str | None,
+    budget: int | None,
+    seed: int,
+    attack_options: Mapping[str, Any],
+) -> Callable[[], Attack]:
+    """A picklable zero-argument builder of the named attack (textrobust's or ``textattack:NAME``)."""
+    from textrobust.attacks.textattack_adapter import TextAttackRecipe, is_textattack_recipe, parse_recipe
+
+    if is_textattack_recipe(recipe):
+        return TextAttackRecipe(parse_recipe(recipe), language, mlm, budget)
+    return RecipeAttack(recipe, language, mlm, budget, seed, dict(attack_options))
+
+
 def attack_saved_victim(
     victim_dir: str | Path,
     recipe: str,
@@ -85,26 +125,11 @@ def attack_saved_victim(
     ``workers``, the victim directory, the dataset, split and ``n``. Labels are matched to the victim's
     by name; stored label ids index the victim's labels.
     """
-    from textrobust.attacks.recipes import check_attack_options
-    from textrobust.attacks.textattack_adapter import TextAttackRecipe, is_textattack_recipe, parse_recipe
     from textrobust.data import load_dataset
     from textrobust.victims.base import VICTIM_TYPE_KEY, read_config, victim_label_ids
 
     attack_options = dict(attack_options or {})
-    if is_textattack_recipe(recipe):  # TextAttack's implementation, through the optional adapter
-        textattack_recipe = parse_recipe(recipe)
-        if attack_options:
-            raise ParameterError(
-                "attack_options", f"{', '.join(attack_options)} do not apply to TextAttack recipes"
-            )
-        require_at_least("budget", budget, 1)
-    else:
-        check_attack_options(
-            recipe,
-            budget=budget,
-            disable=attack_options.get("disable", ()),
-            beam_width=attack_options.get("beam_width"),
-        )
+    check_recipe(recipe, budget, attack_options)
     require_at_least("n", n, 1)
     executor = make_executor(workers)
     config = read_config(victim_dir)
@@ -114,11 +139,7 @@ def attack_saved_victim(
     if isinstance(config.get("labels"), list):
         label_names = [str(label) for label in config["labels"]]
         examples = Split(examples.texts, victim_label_ids(label_names, data.label_names, examples.labels))
-    build: Callable[[], Attack]
-    if is_textattack_recipe(recipe):
-        build = TextAttackRecipe(textattack_recipe, data.language, mlm, budget)
-    else:
-        build = RecipeAttack(recipe, data.language, mlm, budget, seed, attack_options)
+    build = recipe_builder(recipe, data.language, mlm, budget, seed, attack_options)
     victim = SavedVictim(str(Path(victim_dir).resolve()))
     worker = WorkerSpec(load_victim=victim, build_attack=build, seed=seed)
     job = make_job(
@@ -141,3 +162,8 @@ def attack_saved_victim(
     finally:
         if opened is not store:
             opened.close()
+
+
+def record_defense(store: Store, info: DefenseInfo, runs: Sequence[tuple[int, DefenseRole]]) -> DefenseRecord:
+    """Store a defended victim and link the evaluation runs of it (``defended``) and its base (``base``)."""
+    return store.add_defense(info, runs)

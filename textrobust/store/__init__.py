@@ -7,6 +7,8 @@ tables and their migrations, ``sqlite`` the ``Store`` itself. ``textrobust.runs`
 
 from textrobust.store.records import (
     DatasetInfo,
+    DefenseInfo,
+    DefenseRecord,
     RunParameters,
     RunRecord,
     RunStatus,
@@ -20,6 +22,8 @@ from textrobust.store.sqlite import Store, StoreError
 __all__ = [
     "SCHEMA_VERSION",
     "DatasetInfo",
+    "DefenseInfo",
+    "DefenseRecord",
     "RunParameters",
     "RunRecord",
     "RunStatus",

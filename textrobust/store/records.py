@@ -12,12 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from textrobust.files import directory_digest
+
 RunStatus = Literal["running", "interrupted", "finished"]
 
 
+def _by_type(value: Any) -> str:
+    return f"<{type(value).__name__}>"
+
+
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal strings (and hashes)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """JSON with sorted keys and no spaces: equal values give equal strings (and hashes). An object that
+    JSON cannot hold (a resource passed as an object instead of by name) is recorded by its type."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_by_type)
+
+
+def plain_data(value: Any) -> Any:
+    """``value`` as JSON-able data (objects recorded by their type, as ``canonical_json`` does)."""
+    return json.loads(canonical_json(value))
 
 
 @dataclass(frozen=True)
@@ -104,14 +116,8 @@ class RunRecord:
 
 
 def fingerprint_directory(directory: str | Path) -> str:
-    """sha256 over every file under ``directory`` (relative paths and contents, in sorted order)."""
-    root = Path(directory)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
+    """A victim folder's content fingerprint (see ``textrobust.files.directory_digest``)."""
+    return directory_digest(directory)
 
 
 def fingerprint_examples(texts: Sequence[str], labels: Sequence[int]) -> str:
@@ -120,3 +126,32 @@ def fingerprint_examples(texts: Sequence[str], labels: Sequence[int]) -> str:
     for text, label in zip(texts, labels, strict=True):
         digest.update(f"{int(label)}\t{text}\0".encode())
     return digest.hexdigest()
+
+
+DefenseRole = Literal["base", "defended"]
+
+
+@dataclass(frozen=True)
+class DefenseInfo:
+    """A defended victim: how it was made (method, settings, base victim, training data) and its cost."""
+
+    method: str
+    parameters: dict[str, Any]
+    base: VictimInfo
+    defended: VictimInfo
+    dataset: str
+    train_seconds: float
+    generation_seconds: float = 0.0
+    clean_train_seconds: float | None = None
+    forward_passes: int = 1
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class DefenseRecord:
+    """A defense as the store holds it, with the evaluation runs linked to it as ``(run id, role)``."""
+
+    id: int
+    info: DefenseInfo
+    created: str
+    runs: tuple[tuple[int, DefenseRole], ...]

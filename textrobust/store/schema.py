@@ -77,7 +77,39 @@ def _create_v1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1]
+# Version 2: defenses — a defended victim, how it was made and what it cost, linked to the evaluation runs
+# of it and of its undefended base.
+_V2 = """
+CREATE TABLE defenses (
+    id INTEGER PRIMARY KEY,
+    method TEXT NOT NULL,                  -- co-tune, augment, embedding, smooth
+    parameters TEXT NOT NULL,              -- JSON object of the method's settings
+    base_victim_id INTEGER NOT NULL REFERENCES victims (id),
+    defended_victim_id INTEGER NOT NULL REFERENCES victims (id),
+    dataset TEXT NOT NULL,                 -- the dataset it was trained on
+    train_seconds REAL NOT NULL,           -- the whole defense training (0 for a wrapper)
+    generation_seconds REAL NOT NULL,      -- of which generating adversarial examples
+    clean_train_seconds REAL,              -- reference: clean training on the same data, same settings
+    forward_passes INTEGER NOT NULL,       -- model forward passes per prediction (M for smoothing)
+    version TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE defense_runs (
+    defense_id INTEGER NOT NULL REFERENCES defenses (id) ON DELETE CASCADE,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    role TEXT NOT NULL CHECK (role IN ('base', 'defended')),
+    PRIMARY KEY (defense_id, run_id)
+);
+"""
+
+
+def _create_v2(db: sqlite3.Connection) -> None:
+    for statement in _V2.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _create_v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

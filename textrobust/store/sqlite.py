@@ -18,6 +18,9 @@ from textrobust.attacks.result import AttackResult
 from textrobust.errors import TextrobustError
 from textrobust.store.records import (
     DatasetInfo,
+    DefenseInfo,
+    DefenseRecord,
+    DefenseRole,
     RunParameters,
     RunRecord,
     RunStatus,
@@ -84,13 +87,7 @@ class Store:
         """Record a new run (status ``running``) and return it."""
         with self._db:
             recipe_id = self._upsert("recipes", {"name": parameters.recipe}, ("name",))
-            victim = parameters.victim
-            victim_id = self._upsert(
-                "victims",
-                {"fingerprint": victim.fingerprint, "type": victim.type, "path": victim.path},
-                ("fingerprint",),
-                update=("path",),
-            )
+            victim_id = self._victim_id(parameters.victim)
             dataset = parameters.dataset
             dataset_id = self._upsert(
                 "datasets",
@@ -258,3 +255,71 @@ class Store:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
         return count
+
+    # --- defenses -----------------------------------------------------------------------------
+
+    def _victim_id(self, victim: VictimInfo) -> int:
+        return self._upsert(
+            "victims",
+            {"fingerprint": victim.fingerprint, "type": victim.type, "path": victim.path},
+            ("fingerprint",),
+            update=("path",),
+        )
+
+    def add_defense(self, info: DefenseInfo, runs: Sequence[tuple[int, DefenseRole]] = ()) -> DefenseRecord:
+        """Record a defended victim and link the evaluation runs of it and of its base."""
+        with self._db:
+            defense_id = self._insert(
+                "defenses",
+                {
+                    "method": info.method, "parameters": canonical_json(info.parameters),
+                    "base_victim_id": self._victim_id(info.base),
+                    "defended_victim_id": self._victim_id(info.defended), "dataset": info.dataset,
+                    "train_seconds": float(info.train_seconds),
+                    "generation_seconds": float(info.generation_seconds),
+                    "clean_train_seconds": None if info.clean_train_seconds is None
+                    else float(info.clean_train_seconds),
+                    "forward_passes": int(info.forward_passes), "version": info.version, "created": _now(),
+                },
+            )  # fmt: skip
+            for run_id, role in runs:
+                self._insert("defense_runs", {"defense_id": defense_id, "run_id": int(run_id), "role": role})
+        return self.defense(defense_id)
+
+    _DEFENSE_QUERY = """
+        SELECT defenses.*, base.type AS base_type, base.path AS base_path,
+               base.fingerprint AS base_fingerprint, defended.type AS defended_type,
+               defended.path AS defended_path, defended.fingerprint AS defended_fingerprint
+        FROM defenses
+        JOIN victims AS base ON base.id = defenses.base_victim_id
+        JOIN victims AS defended ON defended.id = defenses.defended_victim_id
+    """
+
+    def _defense_record(self, row: sqlite3.Row) -> DefenseRecord:
+        info = DefenseInfo(
+            method=row["method"],
+            parameters=json.loads(row["parameters"]),
+            base=VictimInfo(row["base_type"], row["base_path"], row["base_fingerprint"]),
+            defended=VictimInfo(row["defended_type"], row["defended_path"], row["defended_fingerprint"]),
+            dataset=row["dataset"],
+            train_seconds=row["train_seconds"],
+            generation_seconds=row["generation_seconds"],
+            clean_train_seconds=row["clean_train_seconds"],
+            forward_passes=row["forward_passes"],
+            version=row["version"],
+        )
+        links = self._db.execute(
+            "SELECT run_id, role FROM defense_runs WHERE defense_id = ? ORDER BY run_id", (row["id"],)
+        )
+        return DefenseRecord(row["id"], info, row["created"], tuple((r[0], r[1]) for r in links))
+
+    def defense(self, defense_id: int) -> DefenseRecord:
+        row = self._db.execute(self._DEFENSE_QUERY + " WHERE defenses.id = ?", (defense_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path} has no defense {defense_id}")
+        return self._defense_record(row)
+
+    def defenses(self) -> list[DefenseRecord]:
+        """Every defense, oldest first."""
+        rows = self._db.execute(self._DEFENSE_QUERY + " ORDER BY defenses.id").fetchall()
+        return [self._defense_record(row) for row in rows]

@@ -16,7 +16,9 @@ VICTIM_TYPES: dict[str, str] = {
     "wordcnn": "textrobust.victims.wordcnn:WordCNN",
     "wordlstm": "textrobust.victims.wordlstm:WordLSTM",
     "bert": "textrobust.victims.bert:BertClassifier",
+    "smoothed": "textrobust.victims.smoothed:SmoothedVictim",  # a wrapper around a saved victim
 }
+TRAINABLE_TYPES = ("wordcnn", "wordlstm", "bert")
 
 
 def victim_class(name: str) -> VictimType:
@@ -28,6 +30,7 @@ def victim_class(name: str) -> VictimType:
 
 
 __all__ = [
+    "TRAINABLE_TYPES",
     "VICTIM_TYPES",
     "Classifier",
     "Trainable",

@@ -97,6 +97,7 @@ class BertClassifier(TorchVictim):
             "language": self.language,
             "max_length": self.max_length,
             "source": self.source,
+            "training": self.training_info,
         }
 
     def _save_files(self, directory: Path) -> None:
@@ -184,7 +185,7 @@ class BertClassifier(TorchVictim):
                 model = AutoModelForSequenceClassification.from_pretrained(str(directory))
             except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a broken folder
                 raise VictimError(f"{directory} is corrupt: {first_line(exc)}") from None
-        return cls(
+        victim = cls(
             model,
             tokenizer,
             config["labels"],
@@ -193,3 +194,5 @@ class BertClassifier(TorchVictim):
             device=device,
             source=config.get("source", ""),
         )
+        victim.training_info = dict(config.get("training") or {})
+        return victim

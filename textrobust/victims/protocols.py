@@ -73,3 +73,20 @@ class VictimType(Protocol):
     ) -> Trainable: ...
 
     def load(self, directory: str | Path, device: str = "auto") -> Victim: ...
+
+
+@runtime_checkable
+class EmbeddingTrainable(Trainable, Protocol):
+    """A trainable victim whose input embeddings can be perturbed (embedding-space adversarial training)."""
+
+    def encode(self, texts: Sequence[str]) -> dict[str, Any]:
+        """A batch of tensors for ``texts`` (padded to the batch's longest text)."""
+        ...
+
+    def input_embeddings(self) -> Any:
+        """The module mapping ``input_ids`` to input embeddings."""
+        ...
+
+    def logits_from_embeddings(self, batch: dict[str, Any], embeddings: Any) -> Any:
+        """Logits from (possibly perturbed) input embeddings of an encoded batch."""
+        ...

@@ -26,6 +26,9 @@ class TorchVictim:
         self, module: torch.nn.Module, labels: Sequence[str], *, batch_size: int, device: str
     ) -> None:
         self.labels = list(labels)
+        # How the victim was trained (seed, options, settings, data): saved in its config, so a defense
+        # can retrain the same model from the same initialisation.
+        self.training_info: dict[str, Any] = {}
         self.batch_size = batch_size
         self.device = select_device(device)
         self.module = module.to(self.device)

@@ -100,6 +100,11 @@ class TrainReport:
     seconds: float = 0.0
     train_examples: int = 0
     examples_per_epoch: list[int] = field(default_factory=list)
+    # Per epoch: seconds in the hook's examples_for_epoch (e.g. attack generation), in training steps,
+    # and in validation.
+    example_seconds: list[float] = field(default_factory=list)
+    step_seconds: list[float] = field(default_factory=list)
+    validation_seconds: list[float] = field(default_factory=list)
 
 
 def accuracy(victim: Classifier, texts: Sequence[str], labels: Sequence[int]) -> float:
@@ -117,7 +122,8 @@ class TrainerHooks:
     ``examples_for_epoch(epoch, victim)``: the examples of epoch ``epoch`` (1-based), asked for at the
     start of the epoch with the model in eval mode. ``batch_loss(victim, texts, labels)``: the loss to
     minimise on one batch (the model is in train mode). ``on_epoch_end(epoch, victim, validation_accuracy)``:
-    called after validation (None without a validation split).
+    called after validation (None without a validation split). ``selectable(epoch)``: whether early
+    stopping may keep that epoch's weights and count it towards its patience.
     """
 
     def __init__(self, train: Split) -> None:
@@ -131,6 +137,10 @@ class TrainerHooks:
 
     def on_epoch_end(self, epoch: int, victim: Trainable, validation_accuracy: float | None) -> None:
         return None
+
+    def selectable(self, epoch: int) -> bool:
+        """Whether early stopping may keep this epoch's weights (a defense excludes its clean warm-up)."""
+        return True
 
 
 SchedulerFactory = Callable[[torch.optim.Optimizer, int], Any]
@@ -176,13 +186,18 @@ class Trainer:
         best_accuracy, best_epoch, stale = -1.0, 0, 0
         history: list[float] = []
         sizes: list[int] = []
+        example_seconds: list[float] = []
+        step_seconds: list[float] = []
+        validation_seconds: list[float] = []
         start = time.perf_counter()
         epochs_run = 0
         with progress_bar("{task.fields[status]}", enabled=settings.progress) as progress:
             task = progress.add_task(self.description, total=None, status="")
             for epoch in range(1, settings.epochs + 1):
                 module.eval()  # any attack or evaluation inside the hook sees the model that answers queries
+                started = time.perf_counter()
                 examples = self.hooks.examples_for_epoch(epoch, victim)
+                example_seconds.append(time.perf_counter() - started)
                 sizes.append(len(examples))
                 batch_size = settings.batch_size
                 steps = (len(examples) + batch_size - 1) // batch_size
@@ -193,6 +208,7 @@ class Trainer:
                 labels = torch.tensor(examples.labels, dtype=torch.long)
                 order = torch.randperm(len(examples), generator=generator).tolist()
                 module.train()
+                started = time.perf_counter()
                 running = 0.0
                 for step in range(steps):
                     idx = order[step * batch_size : (step + 1) * batch_size]
@@ -206,15 +222,20 @@ class Trainer:
                     running += loss.item()
                     progress.update(task, advance=1, status=f"epoch {epoch} loss {running / (step + 1):.3f}")
                 module.eval()
+                step_seconds.append(time.perf_counter() - started)
                 epochs_run = epoch
                 if validation is None or len(validation) == 0:
-                    best_state, best_epoch = None, epoch
+                    best_state, best_epoch = None, epoch  # the last epoch is kept
                     self.hooks.on_epoch_end(epoch, victim, None)
                     continue
+                started = time.perf_counter()
                 val_accuracy = accuracy(victim, validation.texts, validation.labels)
+                validation_seconds.append(time.perf_counter() - started)
                 history.append(val_accuracy)
                 progress.update(task, status=f"epoch {epoch} val acc {val_accuracy:.3f}")
                 self.hooks.on_epoch_end(epoch, victim, val_accuracy)
+                if not self.hooks.selectable(epoch):
+                    continue
                 if val_accuracy > best_accuracy:
                     best_accuracy, best_epoch, stale = val_accuracy, epoch, 0
                     best_state = copy.deepcopy(
@@ -236,6 +257,9 @@ class Trainer:
             seconds=time.perf_counter() - start,
             train_examples=sizes[0] if sizes else 0,
             examples_per_epoch=sizes,
+            example_seconds=example_seconds,
+            step_seconds=step_seconds,
+            validation_seconds=validation_seconds,
         )
 
 
@@ -258,6 +282,34 @@ def new_victim(
     )
 
 
+def training_info(
+    victim_type: str,
+    dataset: Dataset,
+    settings: Settings,
+    config: TrainConfig,
+    victim_options: dict[str, Any],
+    report: TrainReport,
+) -> dict[str, Any]:
+    """What ``train_victim`` did, as plain data kept in the victim's config (``training`` key)."""
+    return {
+        "victim_type": victim_type,
+        "dataset": dataset.name,
+        "seed": settings.seed,
+        "max_train_examples": config.max_train_examples,
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate,
+        "weight_decay": settings.weight_decay,
+        "patience": settings.patience,
+        "options": {
+            k: v for k, v in victim_options.items() if isinstance(v, str | int | float | bool | None)
+        },
+        "epochs_run": report.epochs_run,
+        "best_epoch": report.best_epoch,
+        "train_examples": report.train_examples,
+    }  # no times: the same training saves the same files (and the store's fingerprint stays the same)
+
+
 def train_victim(
     victim_type: str,
     dataset: Dataset,
@@ -273,14 +325,21 @@ def train_victim(
     keeps the weights of the epoch with the best validation accuracy. The output directory is written only
     once training has finished (atomically), so a crash leaves nothing.
     """
+    from textrobust.victims import TRAINABLE_TYPES
+
     config = config or TrainConfig()
     victim_class(victim_type)  # an unknown type fails before any work
+    if victim_type not in TRAINABLE_TYPES:
+        raise ParameterError(
+            "victim_type", f"'{victim_type}' is a wrapper, not trained; choose {TRAINABLE_TYPES}"
+        )
     settings = Settings.resolve(victim_type, config)
     require_at_least("max_train_examples", config.max_train_examples, 1)
     train = dataset.split("train").head(config.max_train_examples)
     victim = new_victim(victim_type, dataset, train, seed=config.seed, device=config.device, **victim_options)
     trainer = Trainer(settings, hooks(train), description=f"train {victim_type}")
     report = trainer.fit(victim, dataset.splits.get("validation"), victim_type=victim_type)
+    victim.training_info = training_info(victim_type, dataset, settings, config, victim_options, report)
     if out_dir is not None:
         victim.save(out_dir)
     return victim, report

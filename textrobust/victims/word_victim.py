@@ -137,6 +137,7 @@ class WordVictim(TorchVictim):
             "max_length": self.max_length,
             "vocab_size": len(self.vocab),
             "options": self.options,
+            "training": self.training_info,
         }
 
     def _save_files(self, directory: Path) -> None:
@@ -170,6 +171,7 @@ class WordVictim(TorchVictim):
             first = str(exc).strip().splitlines()[0]
             raise VictimError(f"{directory / WEIGHTS_FILE} does not match {CONFIG_FILE}: {first}") from None
         victim.module.to(victim.device)
+        victim.training_info = dict(config.get("training") or {})
         return victim
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from textrobust.attacks.text import is_word, match_case, same_word, split_text
+from textrobust.data.text import is_word, match_case, same_word, split_text
 
 # Latin and Arabic letters, Arabic marks (fatha, shadda, tanween), digits, joiners, spaces, punctuation.
 ALPHABET = (

@@ -1,0 +1,75 @@
+"""Adversarial examples for training, generated against a live model by the ``runs`` executors.
+
+In this process (``workers=1``) the attack is built once and reused every epoch, attacking the model
+object itself; with more workers the current model is saved to a temporary folder each time and every
+worker process loads it and builds the attack (the executors only move picklable specs).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textrobust.attacks.result import Attack
+from textrobust.data import Split
+from textrobust.errors import require_at_least
+from textrobust.runs.executor import InProcessExecutor, ProcessPoolExecutor, WorkerSpec
+from textrobust.runs.generation import Generation, generate_adversarial
+from textrobust.runs.jobs import RecipeAttack, SavedVictim, check_recipe, recipe_builder
+from textrobust.victims.protocols import Victim
+
+
+@dataclass
+class AdversarialGenerator:
+    """Attacks examples against whatever model it is given, with a named recipe (``textattack:NAME`` too).
+
+    ``options``: further ``build_attack`` options (``disable``, ``budget_protocol``, resources).
+    """
+
+    recipe: str
+    language: str = "en"
+    mlm: str | None = None
+    seed: int = 0
+    workers: int = 1
+    options: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+    _attack: Attack | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        require_at_least("workers", self.workers, 1)
+        check_recipe(self.recipe, None, self.options)
+
+    def _builder(self) -> Callable[[], Attack]:
+        return recipe_builder(self.recipe, self.language, self.mlm, None, self.seed, self.options)
+
+    def attack(self) -> Attack:
+        """The attack this process uses (built on first use, then reused)."""
+        if self._attack is None:
+            self._attack = self._builder()()
+        return self._attack
+
+    def __call__(self, victim: Victim, examples: Split, description: str = "generate") -> Generation:
+        """Attack every example of ``examples`` (labels in the victim's label ids) against ``victim``."""
+        if self.workers == 1:
+            attack = self.attack()
+            spec = WorkerSpec(lambda: victim, lambda: attack, self.seed)
+            return generate_adversarial(
+                spec, examples, executor=InProcessExecutor(), progress=self.progress, description=description
+            )
+        with tempfile.TemporaryDirectory(prefix="textrobust-generate-") as folder:
+            saved = Path(folder) / "victim"
+            victim.save(saved)
+            spec = WorkerSpec(SavedVictim(str(saved)), self._builder(), self.seed)
+            return generate_adversarial(
+                spec,
+                examples,
+                executor=ProcessPoolExecutor(self.workers),
+                progress=self.progress,
+                description=description,
+            )
+
+
+__all__ = ["AdversarialGenerator", "RecipeAttack"]
