@@ -277,12 +277,17 @@ def defend(
         clean_epoch = _time_clean_epoch(victim, train, base.settings)
     trainer = Trainer(base.settings, hooks, description=f"{settings.method} {base.victim_type}")
     report = trainer.fit(victim, validation, victim_type=base.victim_type)
+    details["step_seconds"] = [round(x, 3) for x in report.step_seconds]  # per epoch, training steps only
+    details["example_seconds"] = [round(x, 3) for x in report.example_seconds]  # per epoch, the hook's
+    if clean_epoch is not None:
+        details["clean_epoch_seconds"] = round(clean_epoch, 3)
     if isinstance(hooks, CoTuningHooks):
         generation_seconds = hooks.generation_seconds
         adversarial = sum(int(h["successes"]) for h in hooks.history)
         details["epochs"] = hooks.history
         if clean_epoch is None:
             clean_epoch = float(np.mean(report.step_seconds[: settings.clean_epochs]))
+            details["clean_epoch_seconds"] = round(clean_epoch, 3)
     train_seconds = (
         sum(report.step_seconds)
         + sum(report.example_seconds)
