@@ -30,7 +30,8 @@ def _config(path: str) -> dict:
 
 def _interval(base: list[float], defended: list[float]) -> str:
     d = paired_bootstrap(base, defended, seed=0)
-    return f"{100 * d.base:.1f} → {100 * d.defended:.1f} ({100 * d.difference:+.1f} [{100 * d.low:+.1f}, {100 * d.high:+.1f}])"
+    interval = f"[{100 * d.low:+.1f}, {100 * d.high:+.1f}]"
+    return f"{100 * d.base:.1f} → {100 * d.defended:.1f} ({100 * d.difference:+.1f} {interval})"
 
 
 def main(argv: list[str] | None = None) -> int:
