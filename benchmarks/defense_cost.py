@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from textrobust.defenses.evaluate import clean_correct, paired_bootstrap, still_correct
+from textrobust.defenses.evaluate import paired_bootstrap
 from textrobust.store import Store
 
 
@@ -55,11 +55,11 @@ def main(argv: list[str] | None = None) -> int:
                 row["n"] = len(base)
                 if not clean_done:
                     row["clean accuracy"] = _interval(
-                        [clean_correct(r) for r in base], [clean_correct(r) for r in defended]
+                        [float(r.correct_before) for r in base], [float(r.correct_before) for r in defended]
                     )
                     clean_done = True
                 row[f"under {recipe}"] = _interval(
-                    [still_correct(r) for r in base], [still_correct(r) for r in defended]
+                    [float(r.correct_after) for r in base], [float(r.correct_after) for r in defended]
                 )
             accuracy_rows.append(row)
             record = (_config(info.defended.path).get("training") or {}).get("defense", {})

@@ -13,7 +13,7 @@ MLM="${TEXTROBUST_MLM:-../shared/models/minilm-mlm-en}"
 mkdir -p "$OUT"
 defend() {  # victim N method [options...]
   local victim="$1" n="$2" method="$3"; shift 3
-  .venv/bin/textrobust defend --victim "$VICTIMS/$victim" --dataset mr --method "$method" \
+  .venv/bin/python -m textrobust defend --victim "$VICTIMS/$victim" --dataset mr --method "$method" \
     --out "$OUT/$victim-$method" --overwrite --n "$n" --eval-recipes textfooler,pwws,mlm-synonym \
     --mlm "$MLM" --store "$STORE" --no-progress "$@"
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -58,3 +59,54 @@ def tiny_wordcnn_dir(tmp_path_factory: pytest.TempPathFactory, small_mr) -> Path
         vectors=None,
     )
     return directory
+
+
+@pytest.fixture(scope="session")
+def report_store(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A store with everything a report shows, made for real on tiny data: two WordCNN victims attacked
+    with textfooler (stand-in resources), the transfer between them, an embedding defense of the first with
+    its evaluation, and a human evaluation of one run from filled-in sheets."""
+    import csv
+
+    from tests.stand_ins import keyword_dataset, stand_in_resources
+    from textrobust.defenses.defend import DefenseSettings, defend
+    from textrobust.defenses.evaluate import evaluate_defense
+    from textrobust.leaderboard.humaneval import export_kit, read_ratings, summarize_ratings
+    from textrobust.runs.jobs import record_human_evaluation
+    from textrobust.runs.transfer import transfer_matrix
+    from textrobust.store import Store
+    from textrobust.victims.training import TrainConfig, train_victim
+
+    folder = tmp_path_factory.mktemp("report")
+    dataset = keyword_dataset()
+    victims = []
+    for name, seed, epochs in (("cnn-a", 1, 3), ("cnn-b", 2, 1)):
+        config = TrainConfig(epochs=epochs, batch_size=32, learning_rate=3e-3, progress=False, seed=seed)
+        train_victim("wordcnn", dataset, folder / name, config, vectors=None)
+        victims.append(folder / name)
+    store_path = folder / "store.sqlite"
+    with Store(store_path) as store:
+        matrix = transfer_matrix(
+            victims, "textfooler", dataset, store, n=30, attack_options=stand_in_resources(), progress=False
+        )
+        settings = DefenseSettings(method="embedding", epochs=1, steps=2, progress=False)
+        outcome = defend(victims[0], dataset, folder / "cnn-a-embedding", settings)
+        evaluate_defense(
+            folder / "cnn-a-embedding", victims[0], dataset, recipes=["textfooler"], n=30, store=store,
+            progress=False, defense=outcome.record(), attack_options=stand_in_resources(),
+        )  # fmt: skip
+        run_id = matrix.runs[str(victims[0])]
+        kit = export_kit(store, run_id, folder / "kit", n=8, raters=3)
+        key = json.loads((kit.directory / "key.json").read_text(encoding="utf-8"))
+        for rater, sheet in enumerate(kit.sheets):
+            rows = list(csv.DictReader(sheet.open(encoding="utf-8")))
+            for number, row in enumerate(rows):
+                row.update(grammar_a=str(3 + (number + rater) % 3), grammar_b="4", meaning=str(2 + rater),
+                           label_a="positive" if number % 2 else "negative", label_b="positive")  # fmt: skip
+            with sheet.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        ratings = read_ratings(kit.sheets, key)
+        record_human_evaluation(store, run_id, summarize_ratings(ratings, key), ratings)
+    return {"store": store_path, "victims": victims, "defended": folder / "cnn-a-embedding", "run": run_id}

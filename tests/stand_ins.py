@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from textrobust.attacks.result import AttackResult, WordChange
+from textrobust.data import Dataset, build_dataset
 from textrobust.data.text import split_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -287,3 +289,36 @@ class HashMaskedLM:
             ranked = sorted(self.words, key=lambda w: (_hash(context, str(index), w), w))
             out.append([(w, -float(rank)) for rank, w in enumerate(ranked[: k + 1])])
         return out
+
+
+# -- a keyword dataset a WordCNN learns in seconds, and textfooler's resources for it -----------------
+
+POSITIVE = ["good", "great", "superb", "lovely", "fine"]
+NEGATIVE = ["bad", "awful", "dull", "poor", "weak"]
+NOUNS = ["film", "plot", "cast", "story", "script", "ending"]
+FILLERS = ["really", "quite", "very", "rather", "truly", "so"]
+
+
+def keyword_dataset(n: int = 600, seed: int = 0) -> Dataset:
+    """Sentences whose label is the sentiment word in them (a pattern a WordCNN learns in a few epochs)."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        label = i % 2
+        word = rng.choice(POSITIVE if label else NEGATIVE)
+        text = f"the {rng.choice(NOUNS)} was {rng.choice(FILLERS)} {word} and {rng.choice(NOUNS)}"
+        split = "train" if i < 0.7 * n else "validation" if i < 0.85 * n else "test"
+        rows.append((text, ["negative", "positive"][label], split))
+    return build_dataset("keywords", rows, labels=["negative", "positive"], language="en")
+
+
+VOCABULARY = tuple(sorted({"the", "was", "and", *POSITIVE, *NEGATIVE, *NOUNS, *FILLERS}))
+
+
+def stand_in_resources() -> dict[str, object]:
+    """textfooler's resources as small deterministic stand-ins (passed as objects, in this process)."""
+    return {
+        "neighbours": HashedNeighbourTable(VOCABULARY),
+        "sentence_encoder": RandomVectorEncoder(),
+        "pos_tagger": HashTagger(),
+    }

@@ -1,7 +1,7 @@
 """The layering rule: a module imports only from its own layer or lower ones, lazy imports included.
 
-Layers, lowest first: core (errors, seeding, paths, progress, devices, files, hub) → data → resources →
-lm → victims → attacks → store → runs → defenses → leaderboard → cli.
+Layers, lowest first: core (errors, seeding, paths, progress, devices, files, hub, statistics) → data →
+resources → lm → victims → attacks → store → runs → defenses → leaderboard → cli.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ LAYERS = (
     "leaderboard",
     "cli",
 )
-CORE_MODULES = frozenset({"errors", "seeding", "paths", "progress", "devices", "files", "hub"})
+CORE_MODULES = frozenset({"errors", "seeding", "paths", "progress", "devices", "files", "hub", "statistics"})
 
 
 def layer_of(module: str) -> str:

@@ -38,6 +38,9 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)  # an ordinary file's permissions, not mkstemp's private 0600
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(name, target)

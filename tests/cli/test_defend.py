@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.defenses.test_defenses import NEGATIVE, NOUNS, POSITIVE, keyword_dataset
+from tests.stand_ins import NEGATIVE, NOUNS, POSITIVE, keyword_dataset
 from textrobust.cli import main
 from textrobust.store import Store
 from textrobust.victims.training import TrainConfig, train_victim

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -17,9 +16,16 @@ import numpy as np
 import pytest
 import torch
 
-from tests.stand_ins import HashedNeighbourTable, HashTagger, RandomVectorEncoder
+from tests.stand_ins import (
+    FILLERS,
+    NEGATIVE,
+    NOUNS,
+    POSITIVE,
+    keyword_dataset,
+    stand_in_resources,
+)
 from textrobust.attacks.result import AttackResult
-from textrobust.data import Dataset, Split, build_dataset
+from textrobust.data import Dataset, Split
 from textrobust.defenses.cotune import CoTuningHooks
 from textrobust.defenses.defend import DefenseSettings, defend, defense_of
 from textrobust.defenses.embedding import EmbeddingAdversarialHooks
@@ -30,36 +36,6 @@ from textrobust.store import Store
 from textrobust.victims import load_victim
 from textrobust.victims.smoothed import SmoothedVictim
 from textrobust.victims.training import TrainConfig, new_victim, train_victim
-
-POSITIVE = ["good", "great", "superb", "lovely", "fine"]
-NEGATIVE = ["bad", "awful", "dull", "poor", "weak"]
-NOUNS = ["film", "plot", "cast", "story", "script", "ending"]
-FILLERS = ["really", "quite", "very", "rather", "truly", "so"]
-
-
-def keyword_dataset(n: int = 600, seed: int = 0) -> Dataset:
-    """Sentences whose label is the sentiment word in them (a pattern a WordCNN learns in a few epochs)."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        label = i % 2
-        word = rng.choice(POSITIVE if label else NEGATIVE)
-        text = f"the {rng.choice(NOUNS)} was {rng.choice(FILLERS)} {word} and {rng.choice(NOUNS)}"
-        split = "train" if i < 0.7 * n else "validation" if i < 0.85 * n else "test"
-        rows.append((text, ["negative", "positive"][label], split))
-    return build_dataset("keywords", rows, labels=["negative", "positive"], language="en")
-
-
-VOCABULARY = tuple(sorted({"the", "was", "and", *POSITIVE, *NEGATIVE, *NOUNS, *FILLERS}))
-
-
-def stand_in_resources() -> dict[str, object]:
-    """textfooler's resources as small deterministic stand-ins (passed as objects, in this process)."""
-    return {
-        "neighbours": HashedNeighbourTable(VOCABULARY),
-        "sentence_encoder": RandomVectorEncoder(),
-        "pos_tagger": HashTagger(),
-    }
 
 
 @pytest.fixture(scope="module")

@@ -198,7 +198,7 @@ def test_an_old_store_is_upgraded_through_every_migration_keeping_its_results(
     def add_notes(db: sqlite3.Connection) -> None:  # a next version: a column and a table
         calls.append(1)
         db.execute("ALTER TABLE runs ADD COLUMN note TEXT")
-        db.execute("CREATE TABLE transfers (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs (id))")
+        db.execute("CREATE TABLE run_notes (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs (id))")
 
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, add_notes])
     assert schema.migrate(sqlite3.connect(path, isolation_level=None), len(schema.MIGRATIONS)) == [

@@ -260,6 +260,9 @@ def a2t(r: RecipeResources) -> WordSubstitutionAttack:
     )
 
 
+# The recipes whose candidates come from a masked LM (the only ones a fill-mask model changes).
+MASKED_LM_RECIPES = frozenset({"mlm-synonym", "bert-attack", "bae"})
+
 RECIPES: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
     "mlm-synonym": mlm_synonym,
     "textfooler": textfooler,

@@ -51,6 +51,16 @@ class AttackResult:
         return len(self.changes)
 
     @property
+    def correct_before(self) -> bool:
+        """The victim classified the original correctly (the example was attacked, not skipped)."""
+        return self.status != "skipped"
+
+    @property
+    def correct_after(self) -> bool:
+        """The victim still classifies the example correctly after the attack (attacked, not flipped)."""
+        return self.status == "failed"
+
+    @property
     def perturbed_fraction(self) -> float:
         return self.words_changed / self.num_words if self.num_words else 0.0
 

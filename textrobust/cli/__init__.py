@@ -22,6 +22,11 @@ COMMAND_MODULES = (
     "textrobust.cli.demo",
     "textrobust.cli.attack",
     "textrobust.cli.defend",
+    "textrobust.cli.transfer",
+    "textrobust.cli.runs",
+    "textrobust.cli.leaderboard",
+    "textrobust.cli.humaneval",
+    "textrobust.cli.benchmark",
     "textrobust.cli.resources",
     "textrobust.cli.mlm",
 )

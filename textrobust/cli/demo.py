@@ -1,113 +1,80 @@
-"""``textrobust demo``: train the three victims on the embedded MR sample, attack each, print the table."""
+"""``textrobust demo``: the demo benchmark (``demo.toml``) on the embedded MR sample, end to end."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import time
 from pathlib import Path
 
-from textrobust.cli.arguments import add_seed_argument, comma_list
-from textrobust.cli.tables import print_table
-
-DEMO_DIR = Path("runs") / "demo"
-DEMO_RECIPES = ("textfooler", "mlm-synonym")
+from textrobust.cli.arguments import comma_list
+from textrobust.errors import TextrobustError
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from textrobust.attacks.recipes import check_attack_options
-    from textrobust.data import load_dataset
-    from textrobust.leaderboard.summary import comparison_markdown, summarize
-    from textrobust.runs.jobs import attack_saved_victim
-    from textrobust.store import Store
-    from textrobust.victims import load_victim, victim_class
-    from textrobust.victims.evaluation import evaluate_victim
-    from textrobust.victims.training import TrainConfig, train_victim
+    from textrobust.cli.benchmark import DEMO_CONFIG, load_config, run_benchmark
 
-    victim_types = comma_list(args.victims)
-    recipes = comma_list(args.recipes)
-    for victim_type in victim_types:  # typos fail before minutes of training
-        victim_class(victim_type)
-    for recipe in recipes:
-        check_attack_options(recipe)
-    dataset = load_dataset("mr")
-    out = Path(args.out)
-    rows = []
-    for victim_type in victim_types:
-        directory = out / victim_type
-        if (directory / "config.json").exists() and not args.retrain:
-            print(f"reusing {directory} (pass --retrain to train again)")
-            victim, seconds, note = load_victim(directory), 0.0, "reused"
-        else:
-            epochs = args.bert_epochs if victim_type == "bert" else None
-            victim, report = train_victim(
-                victim_type, dataset, directory, TrainConfig(seed=args.seed, epochs=epochs)
-            )
-            seconds = report.seconds
-            note = f"trained {report.epochs_run} epoch{'s' if report.epochs_run != 1 else ''}"
-        rows.append(
-            {
-                "victim": victim_type,
-                "test accuracy": evaluate_victim(victim, dataset, "test").accuracy,
-                "train seconds": f"{seconds:.1f}",
-                "note": note,
-            }
-        )
-    test_size = len(dataset.split("test"))
-    print_table(rows, title=f"Demo: victims on the embedded MR test split ({test_size} sentences)")
-    if args.attack_n <= 0:
-        return 0
-    comparison = []
-    with Store(out / "textrobust.sqlite") as store:
-        for victim_type in victim_types:
-            for recipe in recipes:
-                print(f"attacking {victim_type} with {recipe} ({args.attack_n} test sentences)")
-                outcome = attack_saved_victim(
-                    out / victim_type,
-                    recipe,
-                    dataset=dataset,
-                    split="test",
-                    n=args.attack_n,
-                    seed=args.seed,
-                    mlm=args.mlm,
-                    store=store,
-                    resume=True,
-                )
-                comparison.append(([victim_type, recipe], summarize(store.results(outcome.run.id))))
+    config = load_config(DEMO_CONFIG, args.mlm)
+    config.folder = Path(args.out)
+    config.seed = args.seed
+    if args.victims:
+        chosen = comma_list(args.victims)
+        unknown = [v for v in chosen if v not in {s["name"] for s in config.victims}]
+        if unknown:
+            names = ", ".join(s["name"] for s in config.victims)
+            raise TextrobustError(f"--victims: '{unknown[0]}' is not a demo victim; choose from {names}")
+        config.victims = [s for s in config.victims if s["name"] in chosen]
+        config.defenses = [d for d in config.defenses if d["victim"] in chosen]
+        if len(config.victims) < 2:
+            config.transfer_recipe = None
+    if args.recipes:
+        config.recipes = comma_list(args.recipes)
+        config = load_config_checked(config)
+    if args.attack_n is not None:
+        if args.attack_n < 0:
+            raise TextrobustError(f"--attack-n must be ≥ 0, got {args.attack_n}")
+        config.n = config.transfer_n = args.attack_n
+    if config.n == 0:  # victims only
+        config.recipes, config.transfer_recipe, config.defenses = [], None, []
+        config.n = 1
+    started = time.perf_counter()
+    html = run_benchmark(config, retrain=args.retrain, progress=not args.no_progress)
     print(
-        f"\nDemo: attacks on the first {args.attack_n} MR test sentences (store: {out / 'textrobust.sqlite'})"
+        f"\nreport: {html.resolve()}  (open it in a browser; {(time.perf_counter() - started) / 60:.1f} min)"
     )
-    print(comparison_markdown(comparison))
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    from textrobust.victims import TRAINABLE_TYPES
+def load_config_checked(config):  # noqa: ANN001, ANN201 - a benchmark Config
+    """The overridden recipes checked as the config's own would be."""
+    from textrobust.errors import ParameterError
+    from textrobust.runs.jobs import check_recipe
 
+    for recipe in config.recipes:
+        try:
+            check_recipe(recipe, None, {})
+        except ParameterError as exc:
+            raise TextrobustError(f"--recipes: {exc}") from None
+    return config
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
-        "demo", help="train and evaluate the three victims on the embedded MR sample, then attack them"
+        "demo",
+        help="the demo benchmark on the embedded MR sample: victims, attacks, transfer, defense, report",
+        description="Train (or reuse) WordCNN, WordLSTM and the MiniLM BERT victim on the embedded MR "
+        "sample, attack each with textfooler and mlm-synonym, build the transfer matrix, co-tune the "
+        "WordCNN, and write the HTML report: the benchmark of demo.toml (see `textrobust benchmark`).",
     )
     demo.add_argument(
-        "--out", default=str(DEMO_DIR), help="where demo victims are kept (default: %(default)s)"
+        "--out", default="runs/demo", help="folder of victims, store and report (default: %(default)s)"
     )
-    demo.add_argument(
-        "--victims",
-        default=",".join(TRAINABLE_TYPES),
-        help="comma-separated victim types (default: %(default)s)",
-    )
+    demo.add_argument("--victims", default=None, help="only these demo victims (comma-separated names)")
+    demo.add_argument("--recipes", default=None, help="comma-separated recipes instead of the config's")
+    demo.add_argument("--attack-n", type=int, default=None, help="test sentences attacked (0: victims only)")
     demo.add_argument("--retrain", action="store_true", help="train again even if saved victims exist")
-    demo.add_argument("--bert-epochs", type=int, default=1, help="fine-tuning epochs of the BERT victim")
     demo.add_argument(
-        "--recipes",
-        default=",".join(DEMO_RECIPES),
-        help="comma-separated recipes to run (default: %(default)s)",
+        "--mlm", default=None, help="fill-mask model (default: $TEXTROBUST_MLM, bert-base-uncased)"
     )
-    demo.add_argument(
-        "--attack-n", type=int, default=25, help="test sentences attacked per victim × recipe (0: none)"
-    )
-    demo.add_argument(
-        "--mlm",
-        default=os.environ.get("TEXTROBUST_MLM"),
-        help="mlm-synonym fill-mask model, Hub name or folder (default: $TEXTROBUST_MLM, bert-base-uncased)",
-    )
-    add_seed_argument(demo)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.set_defaults(func=demo_command)

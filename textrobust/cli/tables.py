@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Sequence
 from typing import Any
-
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
 
 
 def _cell(value: Any) -> str:
@@ -41,13 +37,10 @@ def diff_texts(original: str, adversarial: str) -> tuple[Any, Any]:
     """The two texts as rich ``Text``: what was replaced in red, what replaced it in green."""
     from rich.text import Text
 
-    a, b = _TOKEN.findall(original), _TOKEN.findall(adversarial)
+    from textrobust.data.text import word_diff
+
     before, after = Text(), Text()
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op == "equal":
-            before.append("".join(a[i1:i2]))
-            after.append("".join(b[j1:j2]))
-        else:
-            before.append("".join(a[i1:i2]), style="bold red")
-            after.append("".join(b[j1:j2]), style="bold green")
+    for same, old, new in word_diff(original, adversarial):
+        before.append(old, style=None if same else "bold red")
+        after.append(new, style=None if same else "bold green")
     return before, after

@@ -10,6 +10,8 @@ the same number of words at the same positions.
 
 from __future__ import annotations
 
+import difflib
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -178,3 +180,16 @@ def match_case(original: str, replacement: str) -> str:
 def same_word(a: str, b: str) -> bool:
     """Case-insensitive equality (what counts as "the original word" among candidates)."""
     return a.casefold() == b.casefold()
+
+
+_DIFF_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
+
+
+def word_diff(original: str, changed: str) -> list[tuple[bool, str, str]]:
+    """The two texts cut into aligned pieces: ``(same, piece of original, piece of changed)``, so a report
+    can mark what was replaced and what replaced it."""
+    a, b = _DIFF_TOKEN.findall(original), _DIFF_TOKEN.findall(changed)
+    pieces = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        pieces.append((op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2])))
+    return pieces

@@ -21,11 +21,10 @@ from textrobust.data import Dataset
 from textrobust.defenses import DEFAULT_EVAL_RECIPES
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.runs.jobs import attack_saved_victim, check_recipe, record_defense
+from textrobust.statistics import bootstrap_mean
 from textrobust.store import DefenseInfo, Store, VictimInfo
 from textrobust.store.records import DefenseRole
 from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
-
-BOOTSTRAP_SAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -49,24 +48,11 @@ def paired_bootstrap(base: Sequence[float], defended: Sequence[float], seed: int
     a, b = np.asarray(base, dtype=np.float64), np.asarray(defended, dtype=np.float64)
     if a.shape != b.shape or a.size == 0:
         raise ParameterError("n", "the paired samples must be non-empty and of equal length")
-    differences = b - a
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, differences.size, size=(BOOTSTRAP_SAMPLES, differences.size))
-    means = differences[draws].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
+    difference = bootstrap_mean(b - a, seed)
+    assert difference.mean is not None and difference.low is not None and difference.high is not None
     return PairedDifference(
-        float(a.mean()), float(b.mean()), float(differences.mean()), float(low), float(high)
+        float(a.mean()), float(b.mean()), difference.mean, difference.low, difference.high
     )
-
-
-def still_correct(result: AttackResult) -> float:
-    """1 when the victim classifies the example correctly after the attack (attacked and not flipped)."""
-    return 1.0 if result.status == "failed" else 0.0
-
-
-def clean_correct(result: AttackResult) -> float:
-    """1 when the victim classifies the original correctly (it was attacked, not skipped)."""
-    return 0.0 if result.status == "skipped" else 1.0
 
 
 @dataclass(frozen=True)
@@ -150,8 +136,8 @@ def evaluate_defense(
                 results[(recipe, role)] = opened.results(outcome.run.id)
         first = recipes[0]
         clean = paired_bootstrap(
-            [clean_correct(r) for r in results[(first, "base")]],
-            [clean_correct(r) for r in results[(first, "defended")]],
+            [float(r.correct_before) for r in results[(first, "base")]],
+            [float(r.correct_before) for r in results[(first, "defended")]],
             seed,
         )
         comparisons = [
@@ -160,8 +146,8 @@ def evaluate_defense(
                 runs[(recipe, "base")],
                 runs[(recipe, "defended")],
                 paired_bootstrap(
-                    [still_correct(r) for r in results[(recipe, "base")]],
-                    [still_correct(r) for r in results[(recipe, "defended")]],
+                    [float(r.correct_after) for r in results[(recipe, "base")]],
+                    [float(r.correct_after) for r in results[(recipe, "defended")]],
                     seed,
                 ),
             )

@@ -16,7 +16,7 @@ from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.runs.executor import WorkerSpec, make_executor
 from textrobust.runs.runner import RunOutcome, make_job, run_attack
-from textrobust.store import DefenseInfo, DefenseRecord, Store, VictimInfo
+from textrobust.store import DefenseInfo, DefenseRecord, HumanEvaluation, Store, VictimInfo
 from textrobust.store.records import DefenseRole
 from textrobust.victims.protocols import Classifier
 
@@ -61,6 +61,17 @@ class RecipeAttack:
             seed=self.seed,
             **self.options,
         )
+
+
+def _uses_mlm(recipe: str) -> bool:
+    from textrobust.attacks.recipes import MASKED_LM_RECIPES
+    from textrobust.attacks.textattack_adapter import MLM_RECIPES, PREFIX
+
+    return (
+        recipe in MASKED_LM_RECIPES
+        or recipe.removeprefix(PREFIX) in MLM_RECIPES
+        and recipe.startswith(PREFIX)
+    )
 
 
 def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, Any]) -> None:
@@ -153,7 +164,9 @@ def attack_saved_victim(
         n=n,
         seed=seed,
         budget=budget,
-        options={"language": data.language, "mlm": mlm, **attack_options},
+        # The fill-mask model is a setting only of the recipes that use one: a textfooler run with or
+        # without --mlm is the same run.
+        options={"language": data.language, **({"mlm": mlm} if _uses_mlm(recipe) else {}), **attack_options},
         worker=worker,
     )
     opened = store if isinstance(store, Store) else Store(store)
@@ -167,3 +180,12 @@ def attack_saved_victim(
 def record_defense(store: Store, info: DefenseInfo, runs: Sequence[tuple[int, DefenseRole]]) -> DefenseRecord:
     """Store a defended victim and link the evaluation runs of it (``defended``) and its base (``base``)."""
     return store.add_defense(info, runs)
+
+
+def record_human_evaluation(
+    store: Store, run_id: int, summary: dict[str, Any], ratings: Sequence[dict[str, Any]]
+) -> HumanEvaluation:
+    """Store the ratings of a run's adversarial examples and what they add up to."""
+    return store.add_human_evaluation(
+        run_id, int(summary["raters"]), int(summary["items"]), summary, list(ratings)
+    )

@@ -155,3 +155,41 @@ class DefenseRecord:
     info: DefenseInfo
     created: str
     runs: tuple[tuple[int, DefenseRole], ...]
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """One adversarial text of a source run replayed on a target: the target's answers on both texts."""
+
+    example_index: int
+    label: int  # gold, in the target's label ids
+    original_prediction: int
+    adversarial_prediction: int
+    original_proba: tuple[float, ...]
+    adversarial_proba: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer as the store holds it: a source run replayed on a target victim."""
+
+    id: int
+    source_run_id: int
+    target: VictimInfo
+    version: str
+    started: str
+    finished: str | None
+    status: RunStatus
+
+
+@dataclass(frozen=True)
+class HumanEvaluation:
+    """Ratings of a run's adversarial examples and what they add up to (``summary``)."""
+
+    id: int
+    run_id: int
+    raters: int
+    items: int
+    summary: dict[str, Any]
+    ratings: list[dict[str, Any]]
+    created: str

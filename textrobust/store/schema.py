@@ -71,12 +71,6 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-def _create_v1(db: sqlite3.Connection) -> None:
-    for statement in _V1.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
 # Version 2: defenses — a defended victim, how it was made and what it cost, linked to the evaluation runs
 # of it and of its undefended base.
 _V2 = """
@@ -103,13 +97,53 @@ CREATE TABLE defense_runs (
 """
 
 
-def _create_v2(db: sqlite3.Connection) -> None:
-    for statement in _V2.split(";"):
-        if statement.strip():
-            db.execute(statement)
+# Version 3: transfer runs (a run's adversarial texts replayed on other victims, a row per example and
+# target) and human evaluations of a run's adversarial examples.
+_V3 = """
+CREATE TABLE transfers (
+    id INTEGER PRIMARY KEY,
+    source_run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    target_victim_id INTEGER NOT NULL REFERENCES victims (id),
+    version TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'finished')),
+    UNIQUE (source_run_id, target_victim_id)
+);
+CREATE TABLE transfer_results (
+    transfer_id INTEGER NOT NULL REFERENCES transfers (id) ON DELETE CASCADE,
+    example_index INTEGER NOT NULL,
+    label INTEGER NOT NULL,                -- the gold label, in the target's label ids
+    original_prediction INTEGER NOT NULL,  -- the target's prediction on the original text
+    adversarial_prediction INTEGER NOT NULL,
+    original_proba TEXT NOT NULL,          -- JSON list, the target's probabilities
+    adversarial_proba TEXT NOT NULL,
+    PRIMARY KEY (transfer_id, example_index)
+);
+CREATE TABLE human_evaluations (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    raters INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    summary TEXT NOT NULL,                 -- JSON: means, validated success rate, Fleiss' kappa
+    ratings TEXT NOT NULL,                 -- JSON list of every rating, for re-analysis
+    created TEXT NOT NULL
+);
+"""
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_create_v1, _create_v2]
+def _run_sql(script: str) -> Callable[[sqlite3.Connection], None]:
+    """A migration that executes the statements of ``script`` (inside the caller's transaction)."""
+
+    def migration(db: sqlite3.Connection) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+
+    return migration
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_run_sql(_V1), _run_sql(_V2), _run_sql(_V3)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -21,9 +21,12 @@ from textrobust.store.records import (
     DefenseInfo,
     DefenseRecord,
     DefenseRole,
+    HumanEvaluation,
     RunParameters,
     RunRecord,
     RunStatus,
+    TransferRecord,
+    TransferRow,
     VictimInfo,
     canonical_json,
 )
@@ -323,3 +326,157 @@ class Store:
         """Every defense, oldest first."""
         rows = self._db.execute(self._DEFENSE_QUERY + " ORDER BY defenses.id").fetchall()
         return [self._defense_record(row) for row in rows]
+
+    # --- transfers ----------------------------------------------------------------------------
+
+    def start_transfer(self, source_run_id: int, target: VictimInfo, version: str) -> TransferRecord:
+        """The transfer of a run to a target victim: the stored one when it exists, else a new one."""
+        self.run(source_run_id)  # a StoreError for a run that does not exist
+        with self._db:
+            target_id = self._victim_id(target)
+            self._db.execute(
+                "INSERT INTO transfers (source_run_id, target_victim_id, version, started, status) "
+                "VALUES (?, ?, ?, ?, 'running') ON CONFLICT DO NOTHING",
+                (source_run_id, target_id, version, _now()),
+            )
+            row = self._db.execute(
+                "SELECT id FROM transfers WHERE source_run_id = ? AND target_victim_id = ?",
+                (source_run_id, target_id),
+            ).fetchone()
+        return self.transfer(int(row[0]))
+
+    _TRANSFER_QUERY = """
+        SELECT transfers.*, victims.type AS target_type, victims.path AS target_path,
+               victims.fingerprint AS target_fingerprint
+        FROM transfers JOIN victims ON victims.id = transfers.target_victim_id
+    """
+
+    @staticmethod
+    def _transfer_record(row: sqlite3.Row) -> TransferRecord:
+        return TransferRecord(
+            id=row["id"],
+            source_run_id=row["source_run_id"],
+            target=VictimInfo(row["target_type"], row["target_path"], row["target_fingerprint"]),
+            version=row["version"],
+            started=row["started"],
+            finished=row["finished"],
+            status=row["status"],
+        )
+
+    def transfer(self, transfer_id: int) -> TransferRecord:
+        row = self._db.execute(self._TRANSFER_QUERY + " WHERE transfers.id = ?", (transfer_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path} has no transfer {transfer_id}")
+        return self._transfer_record(row)
+
+    def transfers(self, source_run_id: int | None = None) -> list[TransferRecord]:
+        """Every transfer (of one source run when given), oldest first."""
+        where, values = ("", ()) if source_run_id is None else (" WHERE source_run_id = ?", (source_run_id,))
+        rows = self._db.execute(self._TRANSFER_QUERY + where + " ORDER BY transfers.id", values).fetchall()
+        return [self._transfer_record(row) for row in rows]
+
+    def add_transfer_rows(self, transfer_id: int, rows: Iterable[TransferRow]) -> None:
+        """Store replayed examples in one transaction; an example already stored is skipped."""
+        values = [
+            (
+                transfer_id, int(r.example_index), int(r.label), int(r.original_prediction),
+                int(r.adversarial_prediction), json.dumps([float(p) for p in r.original_proba]),
+                json.dumps([float(p) for p in r.adversarial_proba]),
+            )
+            for r in rows
+        ]  # fmt: skip
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO transfer_results (transfer_id, example_index, label, original_prediction, "
+                "adversarial_prediction, original_proba, adversarial_proba) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                values,
+            )
+
+    def set_transfer_status(self, transfer_id: int, status: RunStatus) -> None:
+        with self._db:
+            self._db.execute(
+                "UPDATE transfers SET status = ?, finished = ? WHERE id = ?",
+                (status, _now() if status == "finished" else None, transfer_id),
+            )
+
+    def transfer_rows(self, transfer_id: int) -> list[TransferRow]:
+        """The replayed examples of a transfer, in example order."""
+        rows = self._db.execute(
+            "SELECT * FROM transfer_results WHERE transfer_id = ? ORDER BY example_index", (transfer_id,)
+        )
+        return [
+            TransferRow(
+                example_index=row["example_index"],
+                label=row["label"],
+                original_prediction=row["original_prediction"],
+                adversarial_prediction=row["adversarial_prediction"],
+                original_proba=tuple(json.loads(row["original_proba"])),
+                adversarial_proba=tuple(json.loads(row["adversarial_proba"])),
+            )
+            for row in rows
+        ]
+
+    # --- human evaluations --------------------------------------------------------------------
+
+    def add_human_evaluation(
+        self, run_id: int, raters: int, items: int, summary: dict[str, Any], ratings: list[dict[str, Any]]
+    ) -> HumanEvaluation:
+        self.run(run_id)
+        with self._db:
+            evaluation_id = self._insert(
+                "human_evaluations",
+                {
+                    "run_id": run_id, "raters": raters, "items": items, "summary": canonical_json(summary),
+                    "ratings": canonical_json(ratings), "created": _now(),
+                },
+            )  # fmt: skip
+        return self.human_evaluations(evaluation_id=evaluation_id)[0]
+
+    def human_evaluations(
+        self, run_id: int | None = None, *, evaluation_id: int | None = None
+    ) -> list[HumanEvaluation]:
+        """Human evaluations (of one run, or one by id), oldest first."""
+        query, values = "SELECT * FROM human_evaluations", ()
+        if evaluation_id is not None:
+            query, values = query + " WHERE id = ?", (evaluation_id,)
+        elif run_id is not None:
+            query, values = query + " WHERE run_id = ?", (run_id,)
+        rows = self._db.execute(query + " ORDER BY id", values).fetchall()
+        return [
+            HumanEvaluation(
+                row["id"], row["run_id"], row["raters"], row["items"], json.loads(row["summary"]),
+                json.loads(row["ratings"]), row["created"],
+            )
+            for row in rows
+        ]  # fmt: skip
+
+    # --- deleting and exporting ---------------------------------------------------------------
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run with its results, transfers and human evaluations (a defense keeps its row but
+        loses the link to this run)."""
+        self.run(run_id)
+        with self._db:
+            self._db.execute("DELETE FROM defense_runs WHERE run_id = ?", (run_id,))
+            self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def export_csv(self, run_id: int, path: str | Path) -> int:
+        """Write a run's results as CSV (JSON in the list-valued columns); returns the count."""
+        import csv
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        count = 0
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = None
+            for index, result in self.iter_results(run_id):
+                record = {"run_id": run_id, "example_index": index, **result.to_dict()}
+                for key in ("original_proba", "adversarial_proba", "changes"):
+                    record[key] = json.dumps(record[key], ensure_ascii=False)
+                if writer is None:
+                    writer = csv.DictWriter(handle, fieldnames=list(record))
+                    writer.writeheader()
+                writer.writerow(record)
+                count += 1
+        return count

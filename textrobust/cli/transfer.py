@@ -1,0 +1,98 @@
+"""``textrobust transfer``: replay a run's adversarial texts on other victims, or build a transfer matrix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from textrobust.cli.arguments import (
+    add_dataset_arguments,
+    add_progress_argument,
+    add_store_argument,
+    dataset_from_args,
+)
+from textrobust.cli.tables import print_table
+from textrobust.errors import TextrobustError
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def transfer_command(args: argparse.Namespace) -> int:
+    from textrobust.leaderboard.render import transfer_rows
+    from textrobust.leaderboard.report import build_report
+    from textrobust.runs.transfer import transfer_matrix, transfer_run
+    from textrobust.store import Store
+
+    with Store(args.store) as store:
+        if args.matrix:
+            if not args.victims or not args.recipe:
+                raise TextrobustError("--matrix needs --victims A B [C …] and --recipe")
+            matrix = transfer_matrix(
+                args.victims, args.recipe, dataset_from_args(args), store, split=args.split, n=args.n,
+                seed=args.seed, mlm=args.mlm, workers=args.workers, progress=not args.no_progress,
+                notify=_note,
+            )  # fmt: skip
+            run_ids = set(matrix.runs.values())
+        else:
+            if not args.targets:
+                raise TextrobustError("give --targets DIR [DIR …] (or --matrix --victims …)")
+            run_id = args.run
+            if run_id is None:
+                if not args.source_victim or not args.recipe:
+                    raise TextrobustError("pick the run: --run ID, or --source-victim DIR with --recipe")
+                run_id = _find_run(store, args.source_victim, args.recipe)
+            transfer_run(store, run_id, args.targets, progress=not args.no_progress)
+            run_ids = {run_id}
+        report = build_report(store)
+    rows = [
+        row
+        for row, cell in zip(transfer_rows(report), report.transfers, strict=True)
+        if cell.run_id in run_ids
+    ]
+    print_table(rows, title=f"transfer of run(s) {', '.join(map(str, sorted(run_ids)))} ({args.store})")
+    return 0
+
+
+def _find_run(store, victim: str, recipe: str) -> int:
+    from textrobust.files import directory_digest
+
+    fingerprint = directory_digest(victim)
+    found = [
+        r
+        for r in store.runs()
+        if r.parameters.victim.fingerprint == fingerprint
+        and r.parameters.recipe == recipe
+        and r.status == "finished"
+    ]
+    if not found:
+        raise TextrobustError(f"no finished {recipe} run of {victim} in the store; attack it first")
+    return found[-1].id
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "transfer",
+        help="replay a run's adversarial texts on other victims (or a source × target matrix)",
+        description="Replay the successful adversarial texts of a stored run on other victims (one stored "
+        "row per example and target), or with --matrix attack each of --victims with --recipe (reusing "
+        "finished runs) and replay every run on every other victim.",
+    )
+    p.add_argument("--run", type=int, default=None, help="the source run's id (see `textrobust runs list`)")
+    p.add_argument("--source-victim", default=None, help="pick the newest finished run of this victim …")
+    p.add_argument("--recipe", default=None, help="… with this recipe (and, with --matrix, the attack)")
+    p.add_argument("--targets", nargs="+", default=None, metavar="DIR", help="target victim folders")
+    p.add_argument("--matrix", action="store_true", help="the full source × target matrix of --victims")
+    p.add_argument("--victims", nargs="+", default=None, metavar="DIR", help="with --matrix: the victims")
+    add_dataset_arguments(p)
+    p.add_argument("--split", default="test", help="with --matrix: the split attacked (default: %(default)s)")
+    p.add_argument(
+        "--n", type=int, default=200, help="with --matrix: first N examples (default: %(default)s)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="with --matrix: the attack seed")
+    p.add_argument("--mlm", default=None, help="with --matrix: fill-mask model for MLM recipes")
+    p.add_argument("--workers", type=int, default=1, help="with --matrix: local worker processes")
+    add_store_argument(p)
+    add_progress_argument(p)
+    p.set_defaults(func=transfer_command)

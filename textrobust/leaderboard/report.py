@@ -1,0 +1,431 @@
+"""The leaderboard as data: a pure function of the store (``build_report``), rendered by ``render``.
+
+Entries are finished attack runs (victim × recipe × dataset split); for each victim, the worst case over the
+recipes it was attacked with on the same examples ranks its robustness (as RobustBench ranks by its strongest
+attack); defenses show before/after on the same examples; transfers show how far each run's adversarial
+texts carry to other victims; human evaluations show how many successes raters accept. Every number says
+how it was made: each entry carries its run's settings hash (``key``) and the textrobust version.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textrobust import __version__
+from textrobust.attacks.result import AttackResult
+from textrobust.leaderboard.summary import summarize
+from textrobust.leaderboard.transfer import TransferScores, transfer_scores
+from textrobust.statistics import Interval, bootstrap_mean
+from textrobust.store import RunRecord, Store, VictimInfo
+
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(11))  # share of words changed, 0 … 0.5
+EXAMPLES_PER_ENTRY = 3
+
+
+@dataclass(frozen=True)
+class VictimRef:
+    """A victim as the report names it (its folder's name, made unique with its fingerprint if needed)."""
+
+    name: str
+    type: str
+    path: str
+    fingerprint: str
+    defense: str | None = None  # the defense method when this victim is a defended one
+
+
+@dataclass(frozen=True)
+class Example:
+    """A successful adversarial example, for the report's readers."""
+
+    index: int
+    original: str
+    adversarial: str
+    label: str
+    original_prediction: str
+    adversarial_prediction: str
+    words_changed: int
+    num_words: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One finished attack run and its numbers."""
+
+    run_id: int
+    key: str  # hash of every setting that decides the run's results
+    version: str
+    victim: VictimRef
+    recipe: str
+    dataset: str
+    split: str
+    n: int
+    seed: int
+    budget: int | None
+    options: dict[str, Any]
+    clean_accuracy: Interval
+    accuracy_under_attack: Interval
+    success_rate: Interval
+    perturbed_words: float | None
+    queries: float | None
+    similarity: float | None
+    seconds_per_example: float | None
+    examples: tuple[Example, ...]
+    curve: tuple[tuple[float, float], ...]  # (share of words changed allowed, accuracy under attack)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A victim's robustness on one set of examples: its worst accuracy under attack over the recipes."""
+
+    victim: VictimRef
+    dataset: str
+    split: str
+    n: int
+    clean_accuracy: Interval
+    worst_accuracy: Interval
+    worst_recipe: str
+    recipes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Base and defended accuracy on the same examples, and their paired difference with its interval."""
+
+    name: str
+    base: float
+    defended: float
+    difference: Interval
+
+
+@dataclass(frozen=True)
+class DefenseEntry:
+    id: int
+    method: str
+    base: VictimRef
+    defended: VictimRef
+    dataset: str
+    parameters: dict[str, Any]
+    train_seconds: float
+    clean_train_seconds: float | None
+    forward_passes: int
+    measures: tuple[Measure, ...]
+
+    @property
+    def cost_ratio(self) -> float | None:
+        return self.train_seconds / self.clean_train_seconds if self.clean_train_seconds else None
+
+
+@dataclass(frozen=True)
+class TransferCell:
+    recipe: str
+    dataset: str
+    source: VictimRef
+    target: VictimRef
+    run_id: int
+    transfer_id: int
+    scores: TransferScores
+
+
+@dataclass(frozen=True)
+class HumanEntry:
+    run_id: int
+    victim: VictimRef
+    recipe: str
+    raters: int
+    items: int
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the leaderboard shows, as plain records."""
+
+    version: str
+    dataset: str | None
+    entries: tuple[Entry, ...]
+    rankings: tuple[Ranking, ...]
+    defenses: tuple[DefenseEntry, ...]
+    transfers: tuple[TransferCell, ...]
+    human: tuple[HumanEntry, ...]
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+def accuracy_curve(results: Sequence[AttackResult]) -> tuple[tuple[float, float], ...]:
+    """Accuracy under attack if the attacker may change at most a share t of the words, for each t."""
+    total = len(results)
+    if not total:
+        return ()
+    curve = []
+    for threshold in CURVE_THRESHOLDS:
+        kept = sum(
+            1
+            for r in results
+            if r.status == "failed" or (r.status == "success" and r.perturbed_fraction > threshold + 1e-12)
+        )
+        curve.append((threshold, kept / total))
+    return tuple(curve)
+
+
+def _names(victims: Sequence[VictimInfo]) -> dict[str, str]:
+    """fingerprint → display name: the folder name, with a fingerprint prefix where two share a name."""
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for victim in victims:
+        by_name[Path(victim.path).name].add(victim.fingerprint)
+    names = {}
+    for victim in victims:
+        base = Path(victim.path).name
+        names[victim.fingerprint] = base if len(by_name[base]) == 1 else f"{base}@{victim.fingerprint[:6]}"
+    return names
+
+
+def _examples(results: Sequence[tuple[int, AttackResult]], labels: Sequence[str]) -> tuple[Example, ...]:
+    def name(label: int | None) -> str:
+        return labels[label] if label is not None and 0 <= label < len(labels) else str(label)
+
+    chosen = [(i, r) for i, r in results if r.status == "success" and r.adversarial_text][:EXAMPLES_PER_ENTRY]
+    return tuple(
+        Example(
+            i,
+            r.original_text,
+            r.adversarial_text or "",
+            name(r.label),
+            name(r.original_prediction),
+            name(r.adversarial_prediction),
+            r.words_changed,
+            r.num_words,
+        )  # fmt: skip
+        for i, r in chosen
+    )
+
+
+def _latest_finished(runs: Sequence[RunRecord], dataset: str | None) -> list[RunRecord]:
+    """The newest finished run of every settings key (a repeated run counts once)."""
+    latest: dict[str, RunRecord] = {}
+    for run in runs:
+        if run.status != "finished" or (dataset is not None and run.parameters.dataset.name != dataset):
+            continue
+        if run.key not in latest or run.id > latest[run.key].id:
+            latest[run.key] = run
+    return sorted(latest.values(), key=lambda r: r.id)
+
+
+def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Report:
+    """The leaderboard of everything in ``store`` (of one dataset when given); reads, never writes."""
+    all_runs = store.runs()
+    runs = _latest_finished(all_runs, dataset)
+    defenses = [d for d in store.defenses() if dataset is None or d.info.dataset == dataset]
+    victims = {r.parameters.victim.fingerprint: r.parameters.victim for r in all_runs}
+    for d in defenses:
+        victims.setdefault(d.info.base.fingerprint, d.info.base)
+        victims.setdefault(d.info.defended.fingerprint, d.info.defended)
+    transfer_records = store.transfers()
+    for t in transfer_records:
+        victims.setdefault(t.target.fingerprint, t.target)
+    names = _names(sorted(victims.values(), key=lambda v: (Path(v.path).name, v.fingerprint)))
+    defended_by = {d.info.defended.fingerprint: d.info.method for d in defenses}
+
+    def ref(victim: VictimInfo) -> VictimRef:
+        return VictimRef(
+            names[victim.fingerprint], victim.type, victim.path, victim.fingerprint,
+            defended_by.get(victim.fingerprint),
+        )  # fmt: skip
+
+    results: dict[int, list[tuple[int, AttackResult]]] = {}
+
+    def results_of(run_id: int) -> list[tuple[int, AttackResult]]:
+        if run_id not in results:
+            results[run_id] = list(store.iter_results(run_id))
+        return results[run_id]
+
+    entries = []
+    for run in runs:
+        p = run.parameters
+        indexed = results_of(run.id)
+        plain = [r for _i, r in indexed]
+        summary = summarize(plain)
+        attacked = [r for r in plain if r.status != "skipped"]
+        entries.append(
+            Entry(
+                run_id=run.id,
+                key=run.key,
+                version=p.version,
+                victim=ref(p.victim),
+                recipe=p.recipe,
+                dataset=p.dataset.name,
+                split=p.dataset.split,
+                n=p.n,
+                seed=p.seed,
+                budget=p.budget,
+                options=dict(p.options),
+                clean_accuracy=bootstrap_mean([float(r.correct_before) for r in plain], seed),
+                accuracy_under_attack=bootstrap_mean([float(r.correct_after) for r in plain], seed),
+                success_rate=bootstrap_mean([float(r.status == "success") for r in attacked], seed),
+                perturbed_words=summary.avg_perturbed_word_fraction,
+                queries=summary.avg_queries,
+                similarity=summary.avg_similarity,
+                seconds_per_example=summary.avg_seconds,
+                examples=_examples(indexed, p.dataset.label_names),
+                curve=accuracy_curve(plain),
+            )  # fmt: skip
+        )
+    entries.sort(key=lambda e: (e.dataset, e.split, e.victim.name, e.recipe, e.n, e.run_id))
+
+    # Worst case per victim over the recipes run on the same examples (dataset, split, n).
+    groups: dict[tuple[str, str, str, int], list[Entry]] = defaultdict(list)
+    for entry in entries:
+        groups[(entry.victim.fingerprint, entry.dataset, entry.split, entry.n)].append(entry)
+    rankings = []
+    for (_fingerprint, data, split, n), group in groups.items():
+        worst = min(group, key=lambda e: (e.accuracy_under_attack.mean or 0.0, e.recipe))
+        rankings.append(
+            Ranking(
+                worst.victim,
+                data,
+                split,
+                n,
+                group[0].clean_accuracy,
+                worst.accuracy_under_attack,
+                worst.recipe,
+                tuple(sorted(e.recipe for e in group)),
+            )  # fmt: skip
+        )
+    rankings.sort(key=lambda r: (r.dataset, r.split, -(r.worst_accuracy.mean or 0.0), r.victim.name))
+
+    run_by_id = {run.id: run for run in all_runs}
+    defense_entries = []
+    for d in defenses:
+        by_recipe: dict[str, dict[str, int]] = defaultdict(dict)
+        for run_id, role in d.runs:
+            if run_id in run_by_id and run_by_id[run_id].status == "finished":
+                by_recipe[run_by_id[run_id].parameters.recipe][role] = run_id
+        measures = []
+        complete = sorted(recipe for recipe, roles in by_recipe.items() if len(roles) == 2)
+        for position, recipe in enumerate(complete):
+            base = [r for _i, r in results_of(by_recipe[recipe]["base"])]
+            defended = [r for _i, r in results_of(by_recipe[recipe]["defended"])]
+            if len(base) != len(defended):
+                continue
+            if position == 0:
+                measures.append(_measure("clean", base, defended, "correct_before", seed))
+            measures.append(_measure(f"under {recipe}", base, defended, "correct_after", seed))
+        info = d.info
+        defense_entries.append(
+            DefenseEntry(
+                d.id,
+                info.method,
+                ref(info.base),
+                ref(info.defended),
+                info.dataset,
+                dict(info.parameters),
+                info.train_seconds,
+                info.clean_train_seconds,
+                info.forward_passes,
+                tuple(measures),
+            )  # fmt: skip
+        )
+
+    cells = []
+    runs_by_id = {run.id: run for run in runs}
+    for t in transfer_records:
+        source = runs_by_id.get(t.source_run_id)
+        if source is None or t.status != "finished":
+            continue
+        cells.append(
+            TransferCell(
+                source.parameters.recipe,
+                source.parameters.dataset.name,
+                ref(source.parameters.victim),
+                ref(t.target),
+                source.id,
+                t.id,
+                transfer_scores(store.transfer_rows(t.id), seed),
+            )  # fmt: skip
+        )
+    cells.sort(key=lambda c: (c.dataset, c.recipe, c.source.name, c.target.name))
+
+    human = []
+    for evaluation in store.human_evaluations():
+        source = run_by_id.get(evaluation.run_id)
+        if source is None or (dataset is not None and source.parameters.dataset.name != dataset):
+            continue
+        human.append(
+            HumanEntry(
+                evaluation.run_id,
+                ref(source.parameters.victim),
+                source.parameters.recipe,
+                evaluation.raters,
+                evaluation.items,
+                evaluation.summary,
+            )  # fmt: skip
+        )
+    parts = (tuple(entries), tuple(rankings), tuple(defense_entries), tuple(cells), tuple(human))
+    report = Report(__version__, dataset, *parts)
+    report.answers.update(answers(report))
+    return report
+
+
+def _measure(
+    name: str, base: Sequence[AttackResult], defended: Sequence[AttackResult], correct: str, seed: int
+) -> Measure:
+    """``correct``: ``correct_before`` (clean accuracy) or ``correct_after`` (accuracy under attack)."""
+    a = [float(getattr(r, correct)) for r in base]
+    b = [float(getattr(r, correct)) for r in defended]
+    difference = bootstrap_mean([y - x for x, y in zip(a, b, strict=True)], seed)
+    return Measure(name, sum(a) / len(a), sum(b) / len(b), difference)
+
+
+def _pct(interval: Interval) -> str:
+    if interval.mean is None or interval.low is None or interval.high is None:
+        return "n/a"
+    return f"{100 * interval.mean:.1f} % [{100 * interval.low:.1f}, {100 * interval.high:.1f}]"
+
+
+def _points(interval: Interval) -> str:
+    if interval.mean is None or interval.low is None or interval.high is None:
+        return "n/a"
+    return f"{100 * interval.mean:+.1f} points [{100 * interval.low:+.1f}, {100 * interval.high:+.1f}]"
+
+
+def answers(report: Report) -> dict[str, str]:
+    """The seed paper's three questions, answered from the report's numbers (with 95 % intervals)."""
+    out: dict[str, str] = {}
+    undefended = [r for r in report.rankings if r.victim.defense is None]
+    if undefended:
+        weakest = min(undefended, key=lambda r: (r.worst_accuracy.mean or 0.0, r.victim.name))
+        out["most_susceptible"] = (
+            f"{weakest.victim.name}: worst-case accuracy under attack {_pct(weakest.worst_accuracy)} "
+            f"({weakest.worst_recipe}, first {weakest.n} {weakest.dataset}/{weakest.split} examples; clean "
+            f"{_pct(weakest.clean_accuracy)})"
+        )
+    by_source: dict[str, list[TransferCell]] = defaultdict(list)
+    for cell in report.transfers:
+        by_source[f"{cell.source.name} ({cell.recipe})"].append(cell)
+    if by_source:
+
+        def mean_rate(cells: list[TransferCell]) -> float:
+            rates = [c.scores.success_rate.mean for c in cells if c.scores.success_rate.mean is not None]
+            return sum(rates) / len(rates) if rates else -1.0
+
+        source, cells = max(sorted(by_source.items()), key=lambda item: mean_rate(item[1]))
+        best = max(cells, key=lambda c: (c.scores.success_rate.mean or -1.0, c.target.name))
+        out["transfers_most"] = (
+            f"{source}: its adversarial texts fool the other victims in {100 * mean_rate(cells):.1f} % of "
+            f"the cases they had right (most: {best.target.name}, {_pct(best.scores.success_rate)})"
+        )
+    regained = []
+    for d in report.defenses:
+        attacked = [m for m in d.measures if m.name != "clean"]
+        if attacked:
+            best_measure = max(attacked, key=lambda m: m.difference.mean or 0.0)
+            clean = next((m for m in d.measures if m.name == "clean"), None)
+            text = f"{d.method} on {d.base.name}: {best_measure.name} {_points(best_measure.difference)}"
+            if clean is not None:
+                text += f", clean {_points(clean.difference)}"
+            regained.append(text)
+    if regained:
+        out["defense_regains"] = "; ".join(regained)
+    return out
