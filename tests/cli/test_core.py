@@ -129,23 +129,24 @@ def test_dataset_label_not_in_victim_label_set(tiny_wordcnn_dir: Path, tmp_path:
     )
 
 
-@pytest.mark.slow
-def test_demo_trains_evaluates_attacks_and_reuses(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_demo_trains_the_victims_writes_a_report_and_reuses_them(tmp_path: Path, capsys) -> None:
+    """The demo's wiring (its full run is the benchmark tested in test_benchmark.py): victims only."""
     args = [
         "demo",
         "--out",
         str(tmp_path / "demo"),
         "--victims",
         "wordcnn",
-        "--recipes",
-        "textfooler",
         "--attack-n",
-        "4",
+        "0",
+        "--no-progress",
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "trained" in printed and "textfooler" in printed and "wordcnn" in printed
+    assert "trained" in printed and "wordcnn" in printed and "report:" in printed
     assert (tmp_path / "demo" / "wordcnn" / "model.safetensors").exists()
-    assert (tmp_path / "demo" / "textrobust.sqlite").exists()
-    assert main([*args, "--attack-n", "0"]) == 0
-    assert "reusing" in capsys.readouterr().out
+    assert (tmp_path / "demo" / "report.html").exists() and (tmp_path / "demo" / "textrobust.sqlite").exists()
+    assert main(args) == 0
+    assert "reused" in capsys.readouterr().out
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--victims", "cnn"]) == 2
+    assert "--victims: 'cnn' is not a demo victim" in capsys.readouterr().err

@@ -7,13 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from textrobust.cli import main
 from textrobust.store import Store
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 def test_terminal_report_answers_the_three_questions(report_store: dict, capsys) -> None:
@@ -79,27 +74,6 @@ def test_runs_list_show_export_and_delete(report_store: dict, tmp_path: Path, ca
         assert all(t.source_run_id != run for t in store.transfers())
         assert all(run not in {r for r, _role in d.runs} for d in store.defenses())
     assert main(["runs", "show", str(run), "--store", str(store_copy)]) == 2
-
-
-@pytest.fixture
-def browser():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Debian chromium and chromium-driver are absent: bash scripts/test.sh installs them")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1200,2400"):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_html_report_renders_in_chromium_with_its_tables_and_plots(

@@ -283,3 +283,25 @@ CREATE TABLE results (run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CAS
     similarity REAL, seconds REAL NOT NULL, changes TEXT NOT NULL, failure_reason TEXT,
     PRIMARY KEY (run_id, example_index));
 """
+
+
+def test_a_store_of_the_previous_schema_upgrades_and_keeps_its_defenses(tmp_path: Path) -> None:
+    """A store written at schema 2 (defenses, no transfers yet) opens at the current schema with its rows."""
+    from textrobust.store import DefenseInfo, VictimInfo
+
+    path = tmp_path / "v2.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    assert schema.migrate(db, target=2) == [1, 2]
+    db.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'transfers'").fetchone() is None
+    with Store(path) as store:  # the upgrade happens here
+        run = store.start_run(_parameters())
+        base, defended = VictimInfo("wordcnn", "/b", "f1"), VictimInfo("wordcnn", "/d", "f2")
+        info = DefenseInfo("embedding", {"steps": 2}, base, defended, "mr", 3.0)
+        store.add_defense(info, [(run.id, "base")])
+    assert _version(path) == SCHEMA_VERSION == 3
+    with Store(path) as store:
+        (defense,) = store.defenses()
+        assert defense.info.parameters == {"steps": 2} and defense.runs == ((run.id, "base"),)
+        assert store.transfers() == [] and store.human_evaluations() == []

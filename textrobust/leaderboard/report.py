@@ -395,11 +395,24 @@ def answers(report: Report) -> dict[str, str]:
     out: dict[str, str] = {}
     undefended = [r for r in report.rankings if r.victim.defense is None]
     if undefended:
-        weakest = min(undefended, key=lambda r: (r.worst_accuracy.mean or 0.0, r.victim.name))
+
+        def mean_under_attack(ranking: Ranking) -> float:
+            """Ties of the worst case are broken by the mean accuracy under every recipe."""
+            values = [
+                e.accuracy_under_attack.mean or 0.0
+                for e in report.entries
+                if e.victim.fingerprint == ranking.victim.fingerprint
+                and (e.dataset, e.split, e.n) == (ranking.dataset, ranking.split, ranking.n)
+            ]
+            return sum(values) / len(values) if values else 0.0
+
+        weakest = min(
+            undefended, key=lambda r: (r.worst_accuracy.mean or 0.0, mean_under_attack(r), r.victim.name)
+        )
         out["most_susceptible"] = (
             f"{weakest.victim.name}: worst-case accuracy under attack {_pct(weakest.worst_accuracy)} "
             f"({weakest.worst_recipe}, first {weakest.n} {weakest.dataset}/{weakest.split} examples; clean "
-            f"{_pct(weakest.clean_accuracy)})"
+            f"{_pct(weakest.clean_accuracy)}; mean over its recipes {100 * mean_under_attack(weakest):.1f} %)"
         )
     by_source: dict[str, list[TransferCell]] = defaultdict(list)
     for cell in report.transfers:
@@ -418,14 +431,9 @@ def answers(report: Report) -> dict[str, str]:
         )
     regained = []
     for d in report.defenses:
-        attacked = [m for m in d.measures if m.name != "clean"]
-        if attacked:
-            best_measure = max(attacked, key=lambda m: m.difference.mean or 0.0)
-            clean = next((m for m in d.measures if m.name == "clean"), None)
-            text = f"{d.method} on {d.base.name}: {best_measure.name} {_points(best_measure.difference)}"
-            if clean is not None:
-                text += f", clean {_points(clean.difference)}"
-            regained.append(text)
+        if d.measures:
+            parts = ", ".join(f"{m.name} {_points(m.difference)}" for m in d.measures)
+            regained.append(f"{d.method} on {d.base.name}: {parts}")
     if regained:
         out["defense_regains"] = "; ".join(regained)
     return out
