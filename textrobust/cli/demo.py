@@ -62,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="the demo benchmark on the embedded MR sample: victims, attacks, transfer, defense, report",
         description="Train (or reuse) WordCNN, WordLSTM and the MiniLM BERT victim on the embedded MR "
-        "sample, attack each with textfooler and mlm-synonym, build the transfer matrix, co-tune the "
-        "WordCNN, and write the HTML report: the benchmark of demo.toml (see `textrobust benchmark`).",
+        "sample, attack each with textfooler and mlm-synonym, build the transfer matrix, defend the "
+        "WordCNN (embedding-space training), and write the HTML report: the benchmark of demo.toml "
+        "(see `textrobust benchmark`).",
     )
     demo.add_argument(
         "--out", default="runs/demo", help="folder of victims, store and report (default: %(default)s)"
