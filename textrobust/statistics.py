@@ -22,6 +22,14 @@ class Interval:
     def excludes_zero(self) -> bool:
         return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
 
+    def percent(self, *, signed: bool = False, unit: str = "") -> str:
+        """``71.0 [64.5, 77.0]`` (×100, one decimal; ``+`` signs with ``signed``; ``unit`` after the mean);
+        ``n/a`` for no values."""
+        if self.mean is None or self.low is None or self.high is None:
+            return "n/a"
+        f = "+.1f" if signed else ".1f"
+        return f"{100 * self.mean:{f}}{unit} [{100 * self.low:{f}}, {100 * self.high:{f}}]"
+
     def as_dict(self) -> dict[str, float | int | None]:
         return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
 

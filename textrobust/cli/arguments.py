@@ -68,3 +68,18 @@ def choices_help(prefix: str, names: Any) -> str:
     names = list(names)
     listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
     return f"{prefix}: {listed}"
+
+
+def add_command_group(
+    subparsers: argparse._SubParsersAction, name: str, **parser_options: Any
+) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    """A command with subcommands (``textrobust runs list``); alone, it prints its help and exits with 2."""
+    parser = subparsers.add_parser(name, **parser_options)
+    commands = parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
+
+    def show_help(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=show_help)
+    return parser, commands

@@ -260,28 +260,15 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
         for spec in config.defenses:
             base = directories[spec["victim"]]
             out = config.folder / spec.get("name", f"{spec['victim']}-{spec['method']}")
-            keys = (
-                "recipe",
-                "epochs",
-                "clean_epochs",
-                "adv_share",
-                "adv_weight",
-                "label_source",
-                "steps",
-                "epsilon",
-                "step_size",
-                "copies",
-                "ratio",
-                "neighbours",
-                "max_train_examples",
-            )
+            # The [[defenses]] keys that are DefenseSettings fields (the rest say what to evaluate).
+            keys = _SECTIONS["defenses"] - {"victim", "method", "name", "recipes", "n", "budget_protocol"}
             settings = DefenseSettings(
                 method=spec["method"],
                 seed=config.seed,
                 workers=config.workers,
                 mlm=config.mlm,
                 progress=progress,
-                **{k: spec[k] for k in keys if k in spec},
+                **{k: spec[k] for k in sorted(keys) if k in spec},
             )
             if (out / "config.json").exists() and not retrain:
                 record = defense_of(out)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from textrobust.cli.arguments import add_store_argument
+from textrobust.cli.arguments import add_command_group, add_store_argument
 from textrobust.cli.tables import print_pairs, print_table
 from textrobust.errors import TextrobustError
 
@@ -68,14 +68,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("humaneval", help="human evaluation of a run's adversarial examples")
-    commands = parser.add_subparsers(dest="humaneval_command", metavar="SUBCOMMAND")
-
-    def show_help(_args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    parser.set_defaults(func=show_help)
+    _parser, commands = add_command_group(
+        subparsers, "humaneval", help="human evaluation of a run's adversarial examples"
+    )
     export = commands.add_parser("export", help="blinded, shuffled rating sheets (CSV and printable HTML)")
     export.add_argument("--run", type=int, required=True, help="the run whose successes are rated")
     export.add_argument("--n", type=int, default=100, help="items (successful examples), default %(default)s")

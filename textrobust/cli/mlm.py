@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from textrobust.cli.arguments import add_device_argument
+from textrobust.cli.arguments import add_command_group, add_device_argument
 from textrobust.cli.tables import print_table
 from textrobust.errors import DataError, require_at_least
 from textrobust.lm import MLMError
@@ -20,14 +20,9 @@ CORPUS_HELP = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    mlm = subparsers.add_parser("mlm", help="adapt, evaluate or build masked language models (fill-mask)")
-    commands = mlm.add_subparsers(dest="mlm_command", metavar="SUBCOMMAND")
-
-    def show_help(_args: argparse.Namespace) -> int:
-        mlm.print_help()
-        return 2
-
-    mlm.set_defaults(func=show_help)
+    _parser, commands = add_command_group(
+        subparsers, "mlm", help="adapt, evaluate or build masked language models (fill-mask)"
+    )
     _register_adapt(commands)
     _register_eval(commands)
     _register_tokenizer(commands)

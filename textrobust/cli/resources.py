@@ -6,17 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from textrobust.cli.arguments import add_command_group
 from textrobust.cli.tables import print_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    _parser, commands = add_command_group(
+        subparsers,
         "resources",
         help="linguistic resources: status, prepare, neighbours",
         description="Find, build and cache the linguistic resources attacks use (works offline).",
     )
-    commands = parser.add_subparsers(dest="resources_command", metavar="SUBCOMMAND")
-    parser.set_defaults(func=lambda args: _help(parser))
 
     status = commands.add_parser("status", help="list every resource, its source and whether it is ready")
     status.set_defaults(func=_status)
@@ -51,11 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or a word-vector file",
     )
     show.set_defaults(func=_neighbours)
-
-
-def _help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _status(args: argparse.Namespace) -> int:

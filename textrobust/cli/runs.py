@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from textrobust.cli.arguments import add_store_argument
+from textrobust.cli.arguments import add_command_group, add_store_argument
 from textrobust.cli.tables import print_pairs, print_table
 from textrobust.errors import TextrobustError
 
@@ -90,14 +90,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("runs", help="list, show, export or delete stored runs")
-    commands = parser.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
-
-    def show_help(_args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    parser.set_defaults(func=show_help)
+    _parser, commands = add_command_group(subparsers, "runs", help="list, show, export or delete stored runs")
     listing = commands.add_parser("list", help="every run: recipe, victim, examples, status, success rate")
     add_store_argument(listing)
     listing.set_defaults(func=_list)

@@ -40,15 +40,11 @@ def _pct(value: float | None) -> str:
 
 
 def _ci(interval: Interval) -> str:
-    if interval.mean is None or interval.low is None or interval.high is None:
-        return "n/a"
-    return f"{100 * interval.mean:.1f} [{100 * interval.low:.1f}, {100 * interval.high:.1f}]"
+    return interval.percent()
 
 
 def _delta(interval: Interval) -> str:
-    if interval.mean is None or interval.low is None or interval.high is None:
-        return "n/a"
-    return f"{100 * interval.mean:+.1f} [{100 * interval.low:+.1f}, {100 * interval.high:+.1f}]"
+    return interval.percent(signed=True)
 
 
 def _number(value: float | None, digits: int = 2) -> str:

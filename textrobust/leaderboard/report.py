@@ -379,15 +379,11 @@ def _measure(
 
 
 def _pct(interval: Interval) -> str:
-    if interval.mean is None or interval.low is None or interval.high is None:
-        return "n/a"
-    return f"{100 * interval.mean:.1f} % [{100 * interval.low:.1f}, {100 * interval.high:.1f}]"
+    return interval.percent(unit=" %")
 
 
 def _points(interval: Interval) -> str:
-    if interval.mean is None or interval.low is None or interval.high is None:
-        return "n/a"
-    return f"{100 * interval.mean:+.1f} points [{100 * interval.low:+.1f}, {100 * interval.high:+.1f}]"
+    return interval.percent(signed=True, unit=" points")
 
 
 def answers(report: Report) -> dict[str, str]:
