@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# WordNet 3.0 from Debian (used offline when nltk's own WordNet data is absent).
-if [ ! -f /usr/share/wordnet/index.sense ] && command -v apt-get >/dev/null 2>&1; then
+# WordNet 3.0 from Debian (used offline when nltk's own WordNet data is absent), and the Arabic
+# hunspell dictionary (the known-word constraint's word list).
+if { [ ! -f /usr/share/wordnet/index.sense ] || [ ! -f /usr/share/hunspell/ar.dic ]; } \
+  && command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wordnet-base wordnet-sense-index >/dev/null
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wordnet-base wordnet-sense-index hunspell-ar >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"

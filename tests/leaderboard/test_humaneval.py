@@ -87,3 +87,24 @@ def test_a_rating_out_of_range_is_a_one_line_data_error(report_store: dict, tmp_
     kit.sheets[0].write_text("\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match="must be 1 to 5"):
         read_ratings(kit.sheets, key)
+
+
+def test_english_sheets_have_no_bom_and_a_sheet_saved_with_one_or_with_semicolons_still_reads(
+    report_store: dict, tmp_path: Path
+) -> None:
+    with Store(report_store["store"]) as store:
+        kit = export_kit(store, report_store["run"], tmp_path / "kit", n=3, raters=2)
+    assert kit.language == "en"
+    assert all(not sheet.read_bytes().startswith(b"\xef\xbb\xbf") for sheet in kit.sheets)
+    page = kit.sheets[0].with_suffix(".html").read_text(encoding="utf-8")
+    assert page.startswith('<!DOCTYPE html><html lang="en"><head>')  # no dir: left to right, as before
+    key = json.loads((kit.directory / "key.json").read_text(encoding="utf-8"))
+    unchanged = read_ratings(kit.sheets, key)
+    # What a spreadsheet program may save: a byte-order mark, and semicolons in comma-decimal locales.
+    first = kit.sheets[0].read_text(encoding="utf-8")
+    kit.sheets[0].write_text(first, encoding="utf-8-sig")
+    rows = list(csv.reader(kit.sheets[1].open(encoding="utf-8", newline="")))
+    with kit.sheets[1].open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    assert kit.sheets[0].read_bytes().startswith(b"\xef\xbb\xbf") and ";" in kit.sheets[1].read_text("utf-8")
+    assert read_ratings(kit.sheets, key) == unchanged

@@ -57,7 +57,7 @@ def test_transfers_and_answers_come_with_numbers_and_intervals(report) -> None:
     for cell in report.transfers:
         assert cell.scores.replayed > 0
         assert cell.scores.agreement.mean + cell.scores.unchanged.mean == pytest.approx(1.0)
-    assert set(report.answers) == {"most_susceptible", "transfers_most", "defense_regains"}
+    assert set(report.answers) == {"most_susceptible", "transfers_most", "receives_most", "defense_regains"}
     assert "%" in report.answers["most_susceptible"] and "[" in report.answers["transfers_most"]
     assert "points [" in report.answers["defense_regains"]
     (human,) = report.human

@@ -167,8 +167,10 @@ class MaskedLMCandidates:
 class WordNetSynonyms:
     """WordNet synonyms (PWWS); with a POS tagger, only the synsets of the word's part of speech.
 
-    ``wordnet`` is a ``textrobust.resources.wordnet.WordNet`` (``synonyms(word, pos) -> [str]``);
-    ``pos_tagger`` a ``POSTagger`` (universal tags). Words whose tag has no WordNet part of speech
+    ``wordnet`` is a ``textrobust.resources.wordnet.WordNet`` or an
+    ``textrobust.resources.arabic_wordnet.ArabicWordNet`` (anything with ``synonyms(word, pos) -> [str]``);
+    ``pos_tagger`` a ``POSTagger`` (universal tags), or None: then every synset of the word is used
+    (pos=None), as for Arabic, which has no tagger here. Words whose tag has no WordNet part of speech
     (determiners, pronouns, proper nouns, ...) get no synonyms when a tagger is given.
     """
 

@@ -22,7 +22,17 @@ from textrobust.attacks.lazy import Lazy, resolve
 from textrobust.data.text import SplitText, is_word
 
 # The names recipes and the CLI use to switch constraints off.
-CONSTRAINT_NAMES = ("repeat", "stopwords", "max-words", "pos", "word-cosine", "sentence-similarity", "budget")
+CONSTRAINT_NAMES = (
+    "repeat",
+    "stopwords",
+    "stopword-candidate",
+    "max-words",
+    "pos",
+    "word-cosine",
+    "sentence-similarity",
+    "known-word",
+    "budget",
+)
 
 
 @dataclass(frozen=True)
@@ -96,18 +106,21 @@ class Stopwords(_Base):
 
 
 class MaxWordsChanged(_Base):
-    """At most ``fraction`` of the words (rounded down, at least ``min_words``) are changed."""
+    """At most ``fraction`` of the words (rounded down, at least ``min_words``) are changed, and never
+    more than ``cap`` words when a cap is given."""
 
     name = "max-words"
 
-    def __init__(self, fraction: float, min_words: int = 1) -> None:
+    def __init__(self, fraction: float, min_words: int = 1, cap: int | None = None) -> None:
         if not 0 < fraction <= 1:
             raise ValueError("fraction must be in (0, 1]")
         self.fraction = fraction
         self.min_words = min_words
+        self.cap = cap
 
     def limit(self, num_words: int) -> int:
-        return max(self.min_words, math.floor(self.fraction * num_words + 1e-9))
+        limit = max(self.min_words, math.floor(self.fraction * num_words + 1e-9))
+        return limit if self.cap is None else min(limit, self.cap)
 
     def check_position(self, step: Step) -> str | None:
         limit = self.limit(len(step.original))
@@ -116,7 +129,8 @@ class MaxWordsChanged(_Base):
         return None
 
     def describe(self) -> dict[str, Any]:
-        return {"constraint": self.name, "fraction": self.fraction, "min_words": self.min_words}
+        described = {"constraint": self.name, "fraction": self.fraction, "min_words": self.min_words}
+        return described if self.cap is None else {**described, "cap": self.cap}
 
 
 class WordEmbeddingCosine(_Base):
@@ -322,6 +336,47 @@ class SentenceSimilarity(_Base):
             "compare_to": self.compare_to,
             "short_text_threshold": self.short_text_threshold,
         }
+
+
+class StopwordCandidate(Stopwords):
+    """The candidate is not a stopword: a function word put in a content word's place is no synonym
+    (small masked LMs propose them often). Not in TextAttack's recipes; the Arabic MLM-synonym uses it."""
+
+    name = "stopword-candidate"
+
+    def check_position(self, step: Step) -> str | None:
+        return None
+
+    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        stopwords = self.stopwords
+        return [f"'{c}' is a stopword" if c.lower() in stopwords else None for c in candidates]
+
+
+class KnownWord(_Base):
+    """The candidate is a known word of the language: in a word list, itself or its stem after
+    ``split_proclitics`` (no recipe uses it by default; ``build_attack(..., word_list=...)`` adds it).
+
+    ``words`` is a ``textrobust.resources.wordlist.WordList`` (anything with ``is_known(word) -> bool``).
+    """
+
+    name = "known-word"
+
+    def __init__(self, words: Any | Lazy[Any]) -> None:
+        self._words = words
+
+    @property
+    def words(self) -> Any:
+        return resolve(self._words)
+
+    def prepare(self) -> None:
+        self.words  # noqa: B018
+
+    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        words = self.words
+        return [None if words.is_known(c) else f"'{c}' is not in the word list" for c in candidates]
+
+    def describe(self) -> dict[str, Any]:
+        return {"constraint": self.name, "source": getattr(self.words, "source", None)}
 
 
 class QueryBudget(_Base):

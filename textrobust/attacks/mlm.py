@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from textrobust.data.arabic import is_arabic_word, is_clitic_only, strip_marks
 from textrobust.data.text import SplitText, is_word
 from textrobust.errors import ResourceMissingError
 
 # Hub defaults by language; offline users pass a local folder (``--mlm PATH``).
 DEFAULT_MLM = {"en": "bert-base-uncased", "ar": "aubmindlab/bert-base-arabertv02"}
+
+
+def _is_latin_word(word: str) -> bool:
+    return all(char.isascii() or "LATIN" in unicodedata.name(char, "") for char in word)
+
+
+# Proposals must be written in the language's script: an English masked LM asked about an Arabic
+# sentence proposes English pieces ("de", "were"), which are not substitutes for an Arabic word.
+SCRIPT_TESTS: dict[str, Callable[[str], bool]] = {"ar": is_arabic_word, "en": _is_latin_word}
+
+
+def _is_arabic_fragment(word: str) -> bool:
+    return is_clitic_only(word) or len(strip_marks(word)) < 2
+
+
+# Whole proposals that are fragments, not words: bare Arabic proclitics ("ال", "وب") and single letters.
+FRAGMENT_TESTS: dict[str, Callable[[str], bool]] = {"ar": _is_arabic_fragment}
+# A masked LM knows a language's script when at least this many word tokens (or this share of its
+# vocabulary) are written in it; English BERT has about a hundred Arabic tokens, multilingual ones thousands.
+MIN_SCRIPT_TOKENS = 1000
+MIN_SCRIPT_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -26,8 +49,12 @@ class _Vocabulary:
     strings: list[str]  # the text a token adds to the word it belongs to
 
 
-def _vocabulary(tokenizer: Any, size: int) -> _Vocabulary:
-    """Classify the vocabulary by sub-word convention: WordPiece "##", SentencePiece "▁", byte-level "Ġ"."""
+def _vocabulary(tokenizer: Any, size: int, language: str | None = None) -> _Vocabulary:
+    """Classify the vocabulary by sub-word convention: WordPiece "##", SentencePiece "▁", byte-level "Ġ".
+
+    With a ``language`` that has a script test, only tokens in that script can start or continue a word.
+    """
+    in_script = SCRIPT_TESTS.get(language or "")
     tokens = tokenizer.convert_ids_to_tokens(list(range(size)))
     tokens = [token if isinstance(token, str) else "" for token in tokens]
     special = set(getattr(tokenizer, "all_special_ids", []))
@@ -51,7 +78,7 @@ def _vocabulary(tokenizer: Any, size: int) -> _Vocabulary:
             piece = (
                 tokenizer.convert_tokens_to_string([token]).strip() if marker == "Ġ" else token.lstrip("▁")
             )
-        if not piece or not is_word(piece):
+        if not piece or not is_word(piece) or (in_script is not None and not in_script(piece)):
             continue
         strings[i] = piece
         starts[i] = is_start
@@ -78,6 +105,7 @@ class MaskedLanguageModel:
         max_length: int = 256,
         context_words: int = 128,
         cache_size: int = 20_000,
+        language: str | None = None,
     ) -> None:
         import torch
 
@@ -100,7 +128,16 @@ class MaskedLanguageModel:
                 f"{name or 'the model'} has no mask token: pass a fill-mask (masked LM) model"
             )
         size = int(model.get_output_embeddings().weight.shape[0])
-        self._vocab = _vocabulary(tokenizer, size)
+        self.language = language
+        self._is_fragment = FRAGMENT_TESTS.get(language or "", lambda word: False)
+        self._vocab = _vocabulary(tokenizer, size, language)
+        if language in SCRIPT_TESTS:
+            known = int(self._vocab.starts.sum())
+            if known < min(MIN_SCRIPT_TOKENS, MIN_SCRIPT_SHARE * size):
+                raise ResourceMissingError(
+                    f"masked LM '{name or 'given'}' does not know language '{language}': only {known} of its "
+                    f"{size} tokens are words in that script; give a masked LM for '{language}' (--mlm)"
+                )
         self._start_bias = torch.full((size,), float("-inf"))
         self._start_bias[torch.from_numpy(self._vocab.starts)] = 0.0
         self._continue_bias = torch.full((size,), float("-inf"))
@@ -224,7 +261,7 @@ class MaskedLanguageModel:
             if value == float("-inf"):
                 break
             word = self._vocab.strings[token_id]
-            if word and word not in words:
+            if word and word not in words and not self._is_fragment(word):
                 words[word] = value
         return list(words.items())[: k + 1]  # one spare: the original word is dropped later
 
@@ -278,7 +315,7 @@ class MaskedLanguageModel:
                 beam = extended[: max(k * 2, piece_k)]
             words: dict[str, float] = {}
             for word, total in beam:
-                if word and is_word(word) and word not in words:
+                if word and is_word(word) and word not in words and not self._is_fragment(word):
                     words[word] = total
             results.append(list(words.items())[: k + 1])
         return results
@@ -287,7 +324,11 @@ class MaskedLanguageModel:
 def load_masked_lm(
     name_or_path: str | Path | None, language: str = "en", **options: Any
 ) -> MaskedLanguageModel:
-    """A fill-mask model by Hub name or path; ``None`` means the language's default Hub model."""
+    """A fill-mask model by Hub name or path; ``None`` means the language's default Hub model.
+
+    Its proposals are limited to words in ``language``'s script (Arabic, Latin for English), and a
+    model whose vocabulary hardly knows that script is refused with a one-line error.
+    """
     if name_or_path is None:
         name_or_path = DEFAULT_MLM.get(language, DEFAULT_MLM["en"])
         if os.environ.get("HF_HUB_OFFLINE") == "1" and not Path(name_or_path).exists():
@@ -295,4 +336,4 @@ def load_masked_lm(
                 f"the default masked LM '{name_or_path}' needs the Hugging Face Hub; give a local fill-mask "
                 "model folder instead"
             )
-    return MaskedLanguageModel.from_pretrained(name_or_path, **options)
+    return MaskedLanguageModel.from_pretrained(name_or_path, language=language, **options)

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
 
 from textrobust.attacks.candidates import EmbeddingNeighbours, MaskedLMCandidates, WordNetSynonyms
 from textrobust.attacks.constraints import (
     CONSTRAINT_NAMES,
+    KnownWord,
     MaxWordsChanged,
     NoRepeatModification,
     QueryBudget,
     SamePartOfSpeech,
     SentenceSimilarity,
+    StopwordCandidate,
     Stopwords,
     WordEmbeddingCosine,
 )
@@ -100,15 +103,32 @@ class RecipeResources:
 
     def wordnet(self) -> Lazy[Any]:
         def load() -> Any:
+            if self.language == "ar":
+                from textrobust.resources.arabic_wordnet import load_arabic_wordnet
+
+                return load_arabic_wordnet()
             if self.language != "en":
                 raise ResourceMissingError(
-                    f"WordNet synonyms are English-only; no recipe data for '{self.language}'"
+                    f"WordNet synonyms are English and Arabic only; no recipe data for '{self.language}'"
                 )
             from textrobust.resources.wordnet import load_wordnet
 
             return load_wordnet()
 
         return self._get("wordnet", load)
+
+    def word_list(self, given: str | Path | Any = "hunspell") -> Lazy[Any]:
+        """The known-word list (loaded once): ``"hunspell"`` (the language's hunspell dictionary), a
+        ``.dic`` or one-word-a-line file, or a loaded ``WordList``."""
+
+        def load() -> Any:
+            if not isinstance(given, str | Path):
+                return given
+            from textrobust.resources.wordlist import load_word_list
+
+            return load_word_list(self.language, given)
+
+        return self._get("word_list", load)
 
     def masked_lm(self) -> Lazy[MaskedLanguageModel]:
         given = self.given.get("masked_lm") or self.mlm
@@ -127,15 +147,20 @@ class RecipeResources:
 def mlm_synonym(r: RecipeResources) -> WordSubstitutionAttack:
     """MLM-synonym: the Arabic synonym attack with a masked LM (Alshahrani et al., 2024), any language.
 
-    Deviation: the paper substitutes one word; we run the full greedy search (as the other
-    recipes), so an attack may change several words, each checked by every constraint.
+    Deviations: the paper substitutes one word; we run the full greedy search (as the other
+    recipes), so an attack may change several words, each checked by every constraint
+    (``max_words=1`` gives the paper's setting). For Arabic, a function word (the stopword list) is
+    no substitute (``stopword-candidate``): small Arabic masked LMs propose them in content-word slots.
     """
+    # Arabic only (not in the paper): no function word as a substitute (see the docstring).
+    arabic = [StopwordCandidate(r.stopwords())] if r.language == "ar" else []
     return WordSubstitutionAttack(
         "mlm-synonym",
         candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask"),  # paper: top-50 fill-mask words
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords()),  # not in the paper: particles and pronouns carry no attack value
+            *arabic,
             SamePartOfSpeech(r.pos_tagger()),  # paper: the substitute keeps the word's part of speech
             SentenceSimilarity(
                 r.sentence_encoder(), threshold=0.80, window=None
@@ -228,10 +253,14 @@ def pwws(r: RecipeResources) -> WordSubstitutionAttack:
 
     Deviations: no named-entity swaps (they need the whole dataset's labels); synonyms are taken
     from the word's part of speech as in the authors' code (TextAttack takes all synsets).
+    Arabic (``language="ar"``): synonyms from the Arabic WordNet (OMW), and, with no Arabic POS
+    tagger here, from all the word's synsets unless a ``pos_tagger`` is passed.
     """
+    # No POS tagger exists for Arabic here: loading one would fail, so all synsets are used instead.
+    no_tagger = r.language == "ar" and r.given.get("pos_tagger") is None
     return WordSubstitutionAttack(
         "pwws",
-        candidates=WordNetSynonyms(r.wordnet(), pos_tagger=r.pos_tagger()),
+        candidates=WordNetSynonyms(r.wordnet(), pos_tagger=None if no_tagger else r.pos_tagger()),
         constraints=[NoRepeatModification(), Stopwords(r.stopwords())],
         search=GreedyByImportance("pwws"),  # softmax([UNK] saliency) × best synonym's drop of p(y)
         goal=UntargetedLabelFlip(),
@@ -309,6 +338,8 @@ def check_attack_options(
     disable: Collection[str] = (),
     beam_width: int | None = None,
     budget_protocol: str | None = None,
+    max_words: int | None = None,
+    word_list: str | Path | Any | None = None,
 ) -> None:
     """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
     if recipe not in RECIPES:
@@ -321,10 +352,13 @@ def check_attack_options(
         )
     require_at_least("budget", budget, 1)
     require_at_least("beam_width", beam_width, 1)
+    require_at_least("max_words", max_words, 1)
     if budget_protocol is not None and budget_protocol not in BUDGET_PROTOCOLS:
         raise ParameterError(
             "budget_protocol", f"'{budget_protocol}' is unknown; choose one of {', '.join(BUDGET_PROTOCOLS)}"
         )
+    if isinstance(word_list, str | Path) and str(word_list) != "hunspell" and not Path(word_list).is_file():
+        raise ParameterError("word_list", f"'{word_list}' is neither 'hunspell' nor a word-list file")
 
 
 def build_attack(
@@ -338,8 +372,10 @@ def build_attack(
     hard_label: bool = False,
     beam_width: int | None = None,
     budget_protocol: str | None = None,
+    max_words: int | None = None,
     report_similarity: bool = True,
     prepare: bool = True,
+    word_list: str | Path | Any | None = None,
     **resources: Any,
 ) -> WordSubstitutionAttack:
     """A ready attack for a recipe name.
@@ -349,12 +385,20 @@ def build_attack(
     ``disable``: constraint names to switch off (see ``CONSTRAINT_NAMES``). ``hard_label``: the
     attacker sees only the predicted class. ``beam_width``: keep that many texts in the search.
     ``budget_protocol``: "textdefender" puts the recipe under TextDefender's budget (one for all).
+    ``max_words``: change at most that many words (1: the seed paper's one-word attack).
     ``report_similarity``: fill ``AttackResult.similarity`` with the sentence encoder even when
     the recipe has no similarity constraint. ``resources``: any of ``RESOURCE_NAMES``, each an
     object or a name/path for its loader. ``prepare``: load everything now (fail early).
+    ``word_list``: add the ``known-word`` constraint (candidates must be known words): "hunspell"
+    for the language's hunspell dictionary, a ``.dic`` / one-word-a-line file, or a loaded ``WordList``.
     """
     check_attack_options(
-        recipe, budget=budget, disable=disable, beam_width=beam_width, budget_protocol=budget_protocol
+        recipe,
+        budget=budget,
+        disable=disable,
+        beam_width=beam_width,
+        budget_protocol=budget_protocol,
+        word_list=word_list,
     )
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -366,8 +410,18 @@ def build_attack(
     if budget_protocol is not None:
         apply_budget_protocol(attack, budget_protocol, r)
     attack.constraints = [c for c in attack.constraints if c.name not in disable and c.name != "budget"]
+    if word_list is not None and KnownWord.name not in disable:
+        # First of the candidate checks: a set look-up is cheaper than the tagger and the encoder.
+        first = next(
+            (i for i, c in enumerate(attack.constraints) if hasattr(c, "check_candidates")),
+            len(attack.constraints),
+        )
+        attack.constraints.insert(first, KnownWord(r.word_list(word_list)))
     if budget is not None and "budget" not in disable:
         attack.constraints.append(QueryBudget(budget))
+    if max_words is not None:
+        attack.constraints.append(MaxWordsChanged(fraction=1.0, min_words=0, cap=max_words))
+        attack.notes = "; ".join(filter(None, [attack.notes, f"at most {max_words} word(s) changed"]))
     if disable:
         attack.notes = "; ".join(filter(None, [attack.notes, f"disabled: {', '.join(sorted(disable))}"]))
     attack.similarity = next((c for c in attack.constraints if isinstance(c, SentenceSimilarity)), None)

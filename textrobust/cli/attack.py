@@ -57,6 +57,10 @@ def _attack_options(args: argparse.Namespace) -> dict[str, object]:
         options["hard_label"] = True
     if args.beam_width is not None:
         options["beam_width"] = args.beam_width
+    if args.max_words is not None:
+        options["max_words"] = args.max_words
+    if args.word_list is not None:
+        options["word_list"] = args.word_list
     return options
 
 
@@ -131,6 +135,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--hard-label", action="store_true", help="the attacker sees only the predicted class"
     )
     attack.add_argument("--beam-width", type=int, default=None, help="keep this many texts in the search")
+    attack.add_argument(
+        "--max-words",
+        type=int,
+        default=None,
+        help="change at most N words (1: the Arabic synonym paper's one-word attack)",
+    )
+    attack.add_argument(
+        "--word-list",
+        default=None,
+        help="candidates must be known words: 'hunspell' (the language's hunspell dictionary) or a "
+        "word-list file",
+    )
     add_store_argument(attack)
     attack.add_argument(
         "--export", type=Path, default=None, help="also write the run's results to a JSONL file"

@@ -25,7 +25,7 @@ DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 
 _SECTIONS = {
     "benchmark": {"name", "dataset", "folder", "seed", "report", "mlm", "workers"},
-    "attacks": {"recipes", "n", "split"},
+    "attacks": {"recipes", "n", "split", "disable", "variants"},
     "transfer": {"recipe", "n"},
     "victims": {
         "name",
@@ -39,6 +39,7 @@ _SECTIONS = {
         "max_length",
         "seed",
     },
+    "humaneval": {"victim", "recipe", "n", "raters"},
     "defenses": {
         "victim",
         "method",
@@ -82,10 +83,27 @@ class Config:
     transfer_n: int
     victims: list[dict[str, Any]] = field(default_factory=list)
     defenses: list[dict[str, Any]] = field(default_factory=list)
+    attack_options: dict[str, Any] = field(default_factory=dict)  # for every attack (``disable``)
+    humaneval: dict[str, Any] | None = None  # rating sheets of one victim's successes
+    variants: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (recipe, options) runs
+
+    def attacks(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every attack run per victim: each recipe with the shared options, then each variant."""
+        return [(recipe, dict(self.attack_options)) for recipe in self.recipes] + self.variants
 
 
-def load_config(path: str | Path, mlm: str | None = None) -> Config:
-    """Read and check a benchmark config; every mistake is one error naming the file and the key."""
+# Keys of an [[attacks.variants]] table besides ``recipe``: build_attack options.
+_VARIANT_KEYS = {"recipe", "max_words", "disable", "word_list", "budget_protocol"}
+# A victim's ``model = "@mlm"`` is the benchmark's masked LM used as the encoder (the seed paper's setup:
+# one Arabic BERT proposes the substitutes and, fine-tuned, is a victim).
+MLM_MODEL = "@mlm"
+
+
+def load_config(
+    path: str | Path, mlm: str | None = None, dataset: str | None = None, folder: str | Path | None = None
+) -> Config:
+    """Read and check a benchmark config; every mistake is one error naming the file and the key.
+    ``mlm``, ``dataset`` and ``folder`` override the config's values."""
     from textrobust.attacks.recipes import RECIPES
     from textrobust.defenses import METHODS
     from textrobust.runs.jobs import check_recipe
@@ -129,11 +147,30 @@ def load_config(path: str | Path, mlm: str | None = None) -> Config:
     if len(set(names)) != len(names):
         raise fail("victims", "two victims share a name; give each a distinct name")
     recipes = [str(r) for r in attacks.get("recipes", ["textfooler"])]
+    attack_options: dict[str, Any] = {}
+    if "disable" in attacks:
+        attack_options["disable"] = sorted({str(name) for name in attacks["disable"]})
     for recipe in recipes:
         try:
-            check_recipe(recipe, None, {})
+            check_recipe(recipe, None, attack_options)
         except ParameterError as exc:
             raise fail("attacks.recipes", str(exc)) from None
+    variants: list[tuple[str, dict[str, Any]]] = []
+    for number, variant in enumerate(attacks.get("variants", []), start=1):
+        where = f"[[attacks.variants]] #{number}"
+        if not isinstance(variant, dict) or "recipe" not in variant:
+            raise fail(where, "a variant is a table with a 'recipe' key")
+        unknown = sorted(set(variant) - _VARIANT_KEYS)
+        if unknown:
+            raise fail(where, f"unknown key '{unknown[0]}'; known: {', '.join(sorted(_VARIANT_KEYS))}")
+        options = {**attack_options, **{k: v for k, v in variant.items() if k != "recipe"}}
+        if "disable" in options:
+            options["disable"] = sorted({str(name) for name in options["disable"]})
+        try:
+            check_recipe(str(variant["recipe"]), None, options)
+        except ParameterError as exc:
+            raise fail(where, str(exc)) from None
+        variants.append((str(variant["recipe"]), options))
     transfer_recipe = transfer.get("recipe")
     if transfer_recipe is not None and transfer_recipe not in RECIPES:
         raise fail("transfer.recipe", f"'{transfer_recipe}' is unknown; choose one of {', '.join(RECIPES)}")
@@ -149,8 +186,8 @@ def load_config(path: str | Path, mlm: str | None = None) -> Config:
     config = Config(
         path=path,
         name=str(bench.get("name", path.stem)),
-        dataset=str(bench.get("dataset", "mr")),
-        folder=Path(str(bench.get("folder", Path("runs") / path.stem))),
+        dataset=dataset or str(bench.get("dataset", "mr")),
+        folder=Path(folder or str(bench.get("folder", Path("runs") / path.stem))),
         seed=int(bench.get("seed", 0)),
         report=str(bench.get("report", "report.html")),
         mlm=mlm or bench.get("mlm") or os.environ.get("TEXTROBUST_MLM"),
@@ -162,7 +199,26 @@ def load_config(path: str | Path, mlm: str | None = None) -> Config:
         transfer_n=int(transfer.get("n", attacks.get("n", 200))),
         victims=[{**v, "name": name} for v, name in zip(victims, names, strict=True)],
         defenses=list(defenses),
+        attack_options=attack_options,
+        variants=variants,
     )
+    humaneval = raw.get("humaneval")
+    if humaneval is not None:
+        if humaneval.get("victim") not in names:
+            raise fail("humaneval.victim", f"name one of the [[victims]] ({', '.join(names)})")
+        recipe = humaneval.get("recipe", recipes[0] if recipes else None)
+        if recipe not in recipes:
+            raise fail("humaneval.recipe", f"name one of attacks.recipes ({', '.join(recipes)})")
+        config.humaneval = {
+            "victim": humaneval["victim"],
+            "recipe": recipe,
+            "n": int(humaneval.get("n", 100)),
+            "raters": int(humaneval.get("raters", 4)),
+        }
+        require_at_least("humaneval.n", config.humaneval["n"], 1)
+        require_at_least("humaneval.raters", config.humaneval["raters"], 2)
+    if any(v.get("model") == MLM_MODEL for v in config.victims) and not config.mlm:
+        raise fail("victims", f"model = '{MLM_MODEL}' needs a masked LM: set benchmark.mlm or pass --mlm")
     require_at_least("n", config.n, 1)
     require_at_least("workers", config.workers, 1)
     if not config.report.endswith(".html"):
@@ -184,6 +240,8 @@ def _victim(config: Config, spec: dict[str, Any], dataset: Any, retrain: bool, s
         options = {k: spec[k] for k in ("vectors", "model", "max_length") if k in spec}
         if options.get("vectors") == "none":
             options["vectors"] = None
+        if options.get("model") == MLM_MODEL:
+            options["model"] = config.mlm
         train_config = TrainConfig(
             epochs=spec.get("epochs"),
             batch_size=spec.get("batch_size"),
@@ -227,10 +285,12 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
         rows.append(row)
     print_table(rows, title=f"{config.name}: victims on {dataset.name}/{config.split}")
     with Store(store_path) as store:
+        run_ids: dict[tuple[str, str], int] = {}  # (victim, recipe) → run id, for the rating sheets
         for name, directory in directories.items():
-            for recipe in config.recipes:
-                say(f"attacking {name} with {recipe} (first {config.n} {config.split} examples)")
-                attack_saved_victim(
+            for recipe, options in config.attacks():
+                variant = f" {options}" if options else ""
+                say(f"attacking {name} with {recipe}{variant} (first {config.n} {config.split} examples)")
+                outcome = attack_saved_victim(
                     directory,
                     recipe,
                     dataset=dataset,
@@ -238,11 +298,28 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                     n=config.n,
                     seed=config.seed,
                     mlm=config.mlm,
+                    attack_options=options,
                     store=store,
                     workers=config.workers,
                     resume=True,
                     progress=progress,
                 )
+                if options == config.attack_options:
+                    run_ids[(name, recipe)] = outcome.run.id
+        # A kit already written is left alone: raters may be filling its sheets in.
+        if config.humaneval is not None and not (config.folder / "humaneval" / "key.json").exists():
+            from textrobust.leaderboard.humaneval import export_kit
+
+            wanted = config.humaneval
+            kit = export_kit(
+                store,
+                run_ids[(wanted["victim"], wanted["recipe"])],
+                config.folder / "humaneval",
+                n=wanted["n"],
+                raters=wanted["raters"],
+                seed=config.seed,
+            )
+            say(f"rating sheets ({kit.items} items, {kit.raters} raters, {kit.language}): {kit.directory}")
         if config.transfer_recipe is not None:
             say(f"transfer matrix: {config.transfer_recipe} over {', '.join(directories)}")
             transfer_matrix(
@@ -256,6 +333,7 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                 mlm=config.mlm,
                 workers=config.workers,
                 progress=progress,
+                attack_options=config.attack_options,
             )
         for spec in config.defenses:
             base = directories[spec["victim"]]
@@ -268,6 +346,7 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                 workers=config.workers,
                 mlm=config.mlm,
                 progress=progress,
+                attack_options=dict(config.attack_options),
                 **{k: spec[k] for k in sorted(keys) if k in spec},
             )
             if (out / "config.json").exists() and not retrain:
@@ -288,6 +367,7 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                 workers=config.workers,
                 progress=progress,
                 defense=record,
+                attack_options=config.attack_options,
             )
         report = build_report(store, dataset.name)
     html = config.folder / config.report
@@ -301,7 +381,7 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
 
 
 def benchmark_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.mlm)
+    config = load_config(args.config, args.mlm, args.dataset, args.folder)
     started = time.perf_counter()
     html = run_benchmark(config, retrain=args.retrain, progress=not args.no_progress)
     print(f"\nreport: {html.resolve()}  ({(time.perf_counter() - started) / 60:.1f} min)")
@@ -316,6 +396,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", required=True, help=f"the benchmark's TOML file (example: {DEMO_CONFIG.name})")
     p.add_argument("--mlm", default=None, help="fill-mask model for MLM recipes (overrides the config)")
+    p.add_argument("--dataset", default=None, help="run the config on another dataset (overrides the config)")
+    p.add_argument("--folder", default=None, help="where to write (overrides the config's folder)")
     p.add_argument("--retrain", action="store_true", help="train victims and defenses again")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=benchmark_command)

@@ -20,7 +20,7 @@ def _victim_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.victim == "bert":
         options["model"] = args.model
-    else:
+    elif args.vectors is not None:  # unset: GloVe for English, vectors trained here for other languages
         options["vectors"] = None if args.vectors in ("none", "") else args.vectors
     if args.max_length:
         options["max_length"] = args.max_length
@@ -94,8 +94,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--max-length", type=int, default=None, help="maximum tokens per text")
     train.add_argument(
         "--vectors",
-        default="glove",
-        help="word victims: glove (GloVe 6B 50d), a GloVe/word2vec text file, or none (default: %(default)s)",
+        default=None,
+        help="word victims: glove (GloVe 6B 50d), a GloVe/word2vec text file, trained (PPMI-SVD vectors "
+        "from the training split), or none (default: glove for English, trained for other languages)",
     )
     train.add_argument(
         "--model", default=None, help="bert: Hugging Face encoder name or path (default: offline MiniLM)"

@@ -1,18 +1,27 @@
-"""Loading datasets: the embedded MR sample, local CSV/TSV/JSONL files and Hugging Face datasets.
+"""Loading datasets: the embedded MR sample, local CSV/TSV/JSONL files, folders of split files,
+installed named datasets (the Arabic sets) and Hugging Face datasets.
 
 Files without a split column are split with a seeded, stratified shuffle, so the same seed always gives
-the same splits.
+the same splits. A folder holds one file per split (``train.tsv``, ``test.tsv``, optionally
+``validation.tsv`` / ``dev.tsv``); without a validation file, a seeded stratified tenth of the training
+file becomes the validation split, and each split is shuffled with the seed: such files are often sorted
+by label, and the first N examples of a split (``--n``) must be a fair sample.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from textrobust.data.dataset import (
     DEFAULT_RATIOS,
     SPLIT_ALIASES,
+    SPLIT_NAMES,
     Dataset,
     Split,
     canonical_split_name,
@@ -22,9 +31,64 @@ from textrobust.data.dataset import (
 from textrobust.data.readers import read_records
 from textrobust.errors import DataError, ResourceMissingError
 from textrobust.hub import first_line
+from textrobust.paths import cache_dir
 
 EMBEDDED_DIR = Path(__file__).parent
 EMBEDDED_DATASETS = {"mr": EMBEDDED_DIR / "mr" / "mr.tsv.gz"}
+
+
+@dataclass(frozen=True)
+class InstalledDataset:
+    """A named dataset that is not shipped in the package (license or size) but installed by the user:
+    a folder under a data root (``$TEXTROBUST_DATA``, then ``<cache>/data``)."""
+
+    name: str
+    path: str  # relative to the data root: a folder of split files, or one file
+    language: str
+    source: str  # where users get it
+
+
+INSTALLED_DATASETS = {
+    d.name: d
+    for d in (
+        InstalledDataset(
+            "arabic-tweets",
+            "arabic-tweets",
+            "ar",
+            "train.tsv / test.tsv (label pos/neg, text) from GitHub motazsaad/arabic-sentiment-analysis, "
+            "arabic_tweets_tsv (Apache-2.0)",
+        ),
+        InstalledDataset(
+            "ajgt",
+            "ajgt/ajgt.tsv",
+            "ar",
+            "ajgt.tsv (text, label) from GitHub komari6/Arabic-twitter-corpus-AJGT (AFL-3.0)",
+        ),
+    )
+}
+VALIDATION_SHARE = 0.1  # of a folder's training file, when it has no validation file
+
+
+def data_roots() -> list[Path]:
+    """Where installed datasets are looked for: each folder of ``$TEXTROBUST_DATA`` (os.pathsep-separated),
+    then ``<cache>/data``."""
+    roots = [Path(p).expanduser() for p in os.environ.get("TEXTROBUST_DATA", "").split(os.pathsep) if p]
+    return [*roots, cache_dir() / "data"]
+
+
+def installed_dataset_path(name: str) -> Path:
+    """The file or folder of an installed dataset; a one-line error saying how to install it otherwise."""
+    entry = INSTALLED_DATASETS[name]
+    for root in data_roots():
+        candidate = root / entry.path
+        if candidate.exists():
+            return candidate
+    first = entry.path.split("/")[0]
+    raise ResourceMissingError(
+        f"dataset '{name}' is not installed: put its folder at {cache_dir() / 'data' / first} "
+        f"(or in a folder named by TEXTROBUST_DATA); it holds {entry.source}"
+    )
+
 
 Row = tuple[str, str, str | None]  # text, label, split (None: not given)
 
@@ -128,6 +192,67 @@ def load_file_dataset(
     )
 
 
+def _split_files(folder: Path) -> dict[str, Path]:
+    """The split files of a folder by canonical split name (``dev.tsv`` → validation)."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        stem, _, suffix = path.name.partition(".")
+        if not path.is_file() or suffix.removesuffix(".gz") not in ("csv", "tsv", "jsonl", "json"):
+            continue
+        split = canonical_split_name(stem)
+        if split in SPLIT_NAMES:
+            if split in found:
+                raise DataError(
+                    f"{folder}: two files for the {split} split ({found[split].name}, {path.name})"
+                )
+            found[split] = path
+    return found
+
+
+def load_folder_dataset(
+    folder: str | Path,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    language: str | None = None,
+    labels: Sequence[str] | None = None,
+    seed: int = 0,
+    name: str | None = None,
+) -> Dataset:
+    """A Dataset from a folder with one file per split: ``train`` and ``test`` (csv/tsv/jsonl, optionally
+    gzipped) and optionally ``validation`` (or ``dev``/``valid``/``val``); without one, a seeded
+    stratified tenth of the training file is held out as validation. Every split is shuffled with
+    ``seed`` (files sorted by label are common; the first N examples must be a fair sample)."""
+    folder = Path(folder)
+    files = _split_files(folder)
+    missing = [split for split in ("train", "test") if split not in files]
+    if missing:
+        raise DataError(
+            f"{folder}: no {' or '.join(missing)} file; a dataset folder holds train.tsv and test.tsv "
+            "(or .csv/.jsonl), and optionally validation.tsv"
+        )
+    rows: list[Row] = []
+    where: list[str] = []
+    rng = np.random.default_rng(seed)
+    for split, path in files.items():
+        file_rows, file_where = read_rows(
+            path, text_column=text_column, label_column=label_column, split_column=None
+        )
+        for i in rng.permutation(len(file_rows)):
+            rows.append((file_rows[i][0], file_rows[i][1], split))
+            where.append(file_where[i])
+    if "validation" not in files:
+        train = [i for i, row in enumerate(rows) if row[2] == "train"]
+        names = sorted({rows[i][1] for i in train})
+        held = stratified_split(
+            [names.index(rows[i][1]) for i in train], seed, (1 - VALIDATION_SHARE, VALIDATION_SHARE, 0.0)
+        )["validation"]
+        for position in held:
+            text, label, _s = rows[train[position]]
+            rows[train[position]] = (text, label, "validation")
+    return build_dataset(name or folder.name, rows, language=language, labels=labels, seed=seed, where=where)
+
+
 def open_hf_dataset(spec: str) -> Any:
     """``datasets.load_dataset`` for ``NAME`` or ``NAME:CONFIG`` (a ``DatasetDict``), with one-line errors."""
     try:
@@ -198,6 +323,20 @@ def load_dataset(
         return load_file_dataset(
             EMBEDDED_DATASETS[source_text], language="en", labels=("negative", "positive"), name=source_text
         )
+    if source_text in INSTALLED_DATASETS:
+        entry = INSTALLED_DATASETS[source_text]
+        location = installed_dataset_path(source_text)
+        options: dict[str, Any] = {
+            "text_column": text_column,
+            "label_column": label_column,
+            "language": language or entry.language,
+            "labels": labels,
+            "seed": seed,
+            "name": entry.name,
+        }
+        if location.is_dir():
+            return load_folder_dataset(location, **options)
+        return load_file_dataset(location, split_column=split_column, ratios=ratios, **options)
     if source_text.startswith("hf:"):
         return load_hf_dataset(
             source_text[3:],
@@ -210,8 +349,18 @@ def load_dataset(
     path = Path(source_text)
     if not path.exists() and not path.suffix:
         raise DataError(
-            f"unknown dataset '{source_text}': use one of {sorted(EMBEDDED_DATASETS)}, "
-            "a .csv/.tsv/.jsonl file, or hf:NAME"
+            f"unknown dataset '{source_text}': use one of {sorted([*EMBEDDED_DATASETS, *INSTALLED_DATASETS])}"
+            ", "
+            "a .csv/.tsv/.jsonl file, a folder of split files, or hf:NAME"
+        )
+    if path.is_dir():
+        return load_folder_dataset(
+            path,
+            text_column=text_column,
+            label_column=label_column,
+            language=language,
+            labels=labels,
+            seed=seed,
         )
     return load_file_dataset(
         path,

@@ -68,7 +68,13 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
     content = read_text_file(path, what)
     records: list[Record] = []
     if fmt in ("csv", "tsv"):
-        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+        # TSV has no quoting (a field cannot hold a tab or a newline), and tweets often begin with a quote
+        # mark: reading them as CSV quoting would swallow the lines up to the next quote.
+        reader = csv.DictReader(
+            io.StringIO(content, newline=""),
+            delimiter="\t" if fmt == "tsv" else ",",
+            quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL,
+        )
         present = reader.fieldnames or []
         for parameter, column in columns.items():
             if column not in present:
@@ -76,7 +82,12 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
                     parameter, f"'{column}' is not a column of {path}; columns are {present}"
                 )
         for row in reader:
-            records.append(Record(dict(row), f"{path}:{reader.line_num}"))
+            location = f"{path}:{reader.line_num}"
+            if None in row or any(value is None for value in row.values()):
+                raise DataError(f"{location}: expected {len(present)} tab-separated fields")
+            if fmt == "tsv":
+                row = {key: _unquote_tsv(value) for key, value in row.items()}
+            records.append(Record(dict(row), location))
         return records
     for line_number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
@@ -94,6 +105,14 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
                 )
         records.append(Record(row, f"{path}:{line_number}"))
     return records
+
+
+def _unquote_tsv(value: str) -> str:
+    """A field a CSV writer quoted (quote marks around it, inner ones doubled) back to its text; any
+    other field as it is."""
+    if len(value) >= 2 and value[0] == value[-1] == '"' and '"' not in value[1:-1].replace('""', ""):
+        return value[1:-1].replace('""', '"')
+    return value
 
 
 def read_lines(path: Path, what: str = "file") -> list[str]:

@@ -26,7 +26,7 @@ from textrobust.errors import ParameterError, require_at_least
 from textrobust.files import directory_digest
 from textrobust.store.records import plain_data
 from textrobust.victims import TRAINABLE_TYPES, load_victim, victim_label_ids
-from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
+from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.training import (
     Settings,
@@ -191,6 +191,7 @@ def _check_labels(base_dir: Path, dataset: Dataset) -> None:
     config = read_config(base_dir)
     labels = [str(label) for label in config.get("labels") or []]
     victim_label_ids(labels, dataset.label_names, [])  # a label the base victim lacks is an error here
+    check_victim_language(config.get("language"), dataset.name, dataset.language, str(base_dir))
     if labels != list(dataset.label_names):
         raise ParameterError(
             "dataset",

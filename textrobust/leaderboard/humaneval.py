@@ -9,6 +9,11 @@ A and of B (1–5), whether B means what A means (1–5), and the label they wou
 From the ratings: per-item and per-rater means, the human-validated success rate — the share of adversarial
 texts whose majority human label is still the original's true label, i.e. the victim's flip was a real
 error — and Fleiss' κ of the raters' labels on the adversarial texts.
+
+Sheets speak the dataset's language where a translation exists (Arabic: right-to-left HTML sheets with
+Arabic instructions and column captions, and CSV sheets with a UTF-8 byte-order mark, without which
+spreadsheet programs show Arabic as mojibake); the CSV columns keep their English keys everywhere, so
+every kit is imported the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +46,52 @@ INSTRUCTIONS = (
     "({labels}). Leave a cell empty if you cannot judge. Do not discuss the texts with other raters."
 )
 
+# The same instructions for Arabic-speaking raters; the column keys stay English (the import reads them)
+# and the labels are listed as they must be typed.
+INSTRUCTIONS_AR = (
+    "يعرض كل سطر نصّين قصيرين: النص أ والنص ب. يُرجى أن تملأ الأعمدة التالية: grammar_a و grammar_b: "
+    "مدى سلاسة كل نص وسلامته اللغوية (1 = غير مفهوم، 5 = طبيعي تمامًا)؛ meaning: هل يؤدي النص ب معنى "
+    "النص أ (1 = لا يؤديه إطلاقًا، 5 = يؤديه تمامًا)؛ label_a و label_b: التصنيف الذي تعطيه لكل نص "
+    "({labels})، واكتبه كما هو مكتوب هنا. اترك الخانة فارغة إذا تعذّر عليك الحكم. لا تناقش النصوص مع "
+    "المقيّمين الآخرين."
+)
+CAPTIONS_AR = {
+    "item": "البند",
+    "text_a": "النص أ",
+    "text_b": "النص ب",
+    "grammar_a": "سلامة لغة النص أ (1–5)",
+    "grammar_b": "سلامة لغة النص ب (1–5)",
+    "meaning": "هل يؤدي ب معنى أ؟ (1–5)",
+    "label_a": "تصنيف النص أ",
+    "label_b": "تصنيف النص ب",
+}
+_COLUMN_KEY = re.compile(r"\b(?:grammar_a|grammar_b|meaning|label_a|label_b)\b")
+
+
+@dataclass(frozen=True)
+class SheetLanguage:
+    """What the rating sheets say and how they are written, in the raters' language."""
+
+    code: str  # the HTML sheet's lang
+    direction: str | None  # the HTML sheet's dir; None writes none (English sheets stay as they were)
+    title: str  # with {rater}
+    instructions: str  # with {labels}
+    captions: dict[str, str] | None  # column key → caption shown above it in the HTML sheet
+    bom: bool  # write the CSV sheets with a UTF-8 byte-order mark
+    comma: str = ", "  # between the listed labels
+
+    def instructions_for(self, labels: Sequence[str]) -> str:
+        return self.instructions.format(labels=self.comma.join(labels))
+
+
+ENGLISH = SheetLanguage("en", None, "Rating sheet {rater}", INSTRUCTIONS, None, False)
+ARABIC = SheetLanguage("ar", "rtl", "ورقة التقييم {rater}", INSTRUCTIONS_AR, CAPTIONS_AR, True, "، ")
+
+
+def sheet_language(language: str) -> SheetLanguage:
+    """The sheets for a dataset's language: Arabic for ``ar`` (and ``ar-…``), English otherwise."""
+    return ARABIC if language.split("-")[0].lower() == "ar" else ENGLISH
+
 
 @dataclass(frozen=True)
 class Kit:
@@ -49,6 +101,7 @@ class Kit:
     items: int
     raters: int
     sheets: tuple[Path, ...]
+    language: str = "en"  # the sheets' language (see ``sheet_language``)
 
 
 def export_kit(
@@ -59,6 +112,7 @@ def export_kit(
     require_at_least("raters", raters, 2)
     run = store.run(run_id)
     labels = list(run.parameters.dataset.label_names)
+    language = sheet_language(run.parameters.dataset.language)
     successes = [
         (i, r) for i, r in store.iter_results(run_id) if r.status == "success" and r.adversarial_text
     ]
@@ -99,37 +153,63 @@ def export_kit(
         for item in shuffled:
             writer.writerow([item["item"], item["text_a"], item["text_b"], "", "", "", "", ""])
         csv_path = directory / f"rater-{rater}.csv"
-        csv_path.write_text(buffer.getvalue(), encoding="utf-8")
-        (directory / f"rater-{rater}.html").write_text(_sheet_html(rater, shuffled, labels), encoding="utf-8")
+        csv_path.write_text(("\ufeff" if language.bom else "") + buffer.getvalue(), encoding="utf-8")
+        (directory / f"rater-{rater}.html").write_text(
+            _sheet_html(rater, shuffled, labels, language), encoding="utf-8"
+        )
         sheets.append(csv_path)
+    # The organiser's notes stay English; the raters' instructions follow in their language.
+    translated = "" if language is ENGLISH else language.instructions_for(labels) + "\n\n"
     (directory / "README.txt").write_text(
         f"Human evaluation of run {run_id}: {len(items)} items, {raters} raters.\n"
         f"Give rater k the files rater-k.csv (to fill in) and rater-k.html (to print); keep {KEY_FILE}.\n\n"
-        + INSTRUCTIONS.format(labels=", ".join(labels))
+        + ENGLISH.instructions_for(labels)
         + "\n\n"
-        f"Then: textrobust humaneval import {directory}/rater-*.csv --key {directory / KEY_FILE}\n",
+        + translated
+        + f"Then: textrobust humaneval import {directory}/rater-*.csv --key {directory / KEY_FILE}\n",
         encoding="utf-8",
     )
-    return Kit(directory, len(items), raters, tuple(sheets))
+    return Kit(directory, len(items), raters, tuple(sheets), language.code)
 
 
-def _sheet_html(rater: int, items: Sequence[dict[str, Any]], labels: Sequence[str]) -> str:
+def _sheet_html(
+    rater: int, items: Sequence[dict[str, Any]], labels: Sequence[str], language: SheetLanguage = ENGLISH
+) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(i['item'])}</td><td>{html.escape(i['text_a'])}</td>"
         f"<td>{html.escape(i['text_b'])}</td><td></td><td></td><td></td><td></td><td></td></tr>"
         for i in items
     )
-    head = "".join(f"<th>{c}</th>" for c in SHEET_COLUMNS)
+    title = html.escape(language.title.format(rater=rater))
+    instructions = html.escape(language.instructions_for(labels))
+    if language.captions is None:
+        head = "".join(f"<th>{c}</th>" for c in SHEET_COLUMNS)
+    else:
+        # The captions in the raters' language, each above the key its CSV column has; dir="ltr" keeps an
+        # English key whole inside a right-to-left line.
+        head = "".join(
+            f'<th>{html.escape(language.captions[c])}<br><code dir="ltr">{c}</code></th>'
+            for c in SHEET_COLUMNS
+        )
+        instructions = _COLUMN_KEY.sub(lambda m: f'<code dir="ltr">{m.group(0)}</code>', instructions)
+    direction = f' dir="{language.direction}"' if language.direction else ""
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{language.code}"{direction}><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Rating sheet {rater}</title><style>body{{font-family:sans-serif;margin:1rem}}"
+        f"<title>{title}</title><style>body{{font-family:sans-serif;margin:1rem}}"
         "table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #999;padding:.3rem;vertical-align:top}"
         "td:nth-child(n+4){width:3.5rem}@media print{tr{break-inside:avoid}}</style></head><body>"
-        f"<h1>Rating sheet {rater}</h1><p>{html.escape(INSTRUCTIONS.format(labels=', '.join(labels)))}</p>"
+        f"<h1>{title}</h1><p>{instructions}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></body></html>\n"
     )
+
+
+def _delimiter(text: str) -> str:
+    """The sheet's delimiter, from its header: a spreadsheet program set to a locale whose decimal mark is
+    a comma saves "CSV" with semicolons (or tabs), and the sheet should still be read."""
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=header.count)  # ties (none found): the comma, first
 
 
 def read_ratings(sheets: Sequence[str | Path], key: dict[str, Any]) -> list[dict[str, Any]]:
@@ -143,7 +223,10 @@ def read_ratings(sheets: Sequence[str | Path], key: dict[str, Any]) -> list[dict
         path = Path(sheet)
         from textrobust.data.readers import read_text_file
 
-        reader = csv.DictReader(io.StringIO(read_text_file(path, "rating sheet")))
+        # Sheets are written with a byte-order mark where spreadsheet programs need one (Arabic) and may
+        # come back with or without it: read_text_file drops it, and so does this, whichever reads first.
+        text = read_text_file(path, "rating sheet").removeprefix("\ufeff")
+        reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
         missing = [c for c in SHEET_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise DataError(f"{path}: not a rating sheet (no column {missing[0]})")

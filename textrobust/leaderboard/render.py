@@ -13,6 +13,10 @@ decides its results —,
 ``perturbed_words``, ``queries``, ``similarity``, ``seconds_per_example``), ``rankings`` (worst case per
 victim), ``defenses`` (``measures``: base, defended, difference with its interval), ``transfers``
 (``success_rate``, ``agreement``, ``probability_drop``, ``unchanged``), ``human_evaluations`` and ``answers``.
+
+In HTML, every element that shows dataset text carries the dataset's language and direction (``lang``
+and ``dir="rtl"`` for Arabic and other right-to-left scripts, ``dir="auto"`` otherwise); the page around
+it stays English and left-to-right.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ import base64
 import csv
 import html
 import io
+import itertools
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from tabulate import tabulate
 
-from textrobust.data.text import word_diff
+from textrobust.data.text import split_text, word_diff
 from textrobust.leaderboard.report import Entry, Report, VictimRef
 from textrobust.statistics import Interval
 
@@ -184,6 +190,8 @@ SECTIONS = (
 ANSWER_TITLES = {
     "most_susceptible": "Which victim is most susceptible?",
     "transfers_most": "Which victim's adversarial examples transfer most?",
+    "receives_most": "Which victim receives the most transferred attacks?",
+    "transformer_vs_word": "Are BERT-type victims more susceptible than word victims?",
     "defense_regains": "How much does a defense regain?",
 }
 
@@ -346,6 +354,7 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;white-space:now
 th{background:#f3f3f3;cursor:pointer;user-select:none}th[aria-sort]::after{content:" ↕";color:#999}
 tr:nth-child(even) td{background:#fafafa}
 .answers li{margin:.3rem 0}.example{margin:.5rem 0 1rem;font-size:.9rem;white-space:normal}
+.example .text{margin:.1rem 0 .3rem;padding:0 .5rem;border-inline-start:3px solid #ddd}
 del{background:#fdd;text-decoration:line-through}ins{background:#dfd;text-decoration:none}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 .muted{color:#666;font-size:.85rem}
@@ -395,16 +404,48 @@ def _table(rows: Sequence[dict[str, str]], table_id: str) -> str:
     )
 
 
+# Languages written right to left (ISO 639 codes): their texts get dir="rtl", the others dir="auto".
+RTL_LANGUAGES = frozenset({"ar", "arz", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def text_attributes(language: str) -> str:
+    """``dir`` and ``lang`` for an element showing dataset text in ``language`` (a store's language code);
+    ``lang`` only when the code looks like a language tag, so a browser never gets a made-up one."""
+    primary = language.split("-")[0].lower()
+    direction = "rtl" if primary in RTL_LANGUAGES else "auto"
+    lang = f' lang="{html.escape(language)}"' if _LANGUAGE_TAG.fullmatch(language) else ""
+    return f'dir="{direction}"{lang}'
+
+
+def _changed_characters(text: str, pieces: Sequence[str], same: Sequence[bool]) -> list[bool]:
+    """Per character of ``text``, whether word_diff marks it as changed, widened to whole words: word_diff
+    cuts at combining marks (an Arabic short vowel or tanwin is not ``\\w``), so a changed Arabic word
+    would otherwise be marked in pieces, or only at the vowel that changed."""
+    marks = [not s for piece, s in zip(pieces, same, strict=True) for _ in piece]
+    if len(marks) != len(text):  # word_diff's pieces always join to the text; never mark wrongly if not
+        return [False] * len(text)
+    for start, end in split_text(text).spans():
+        if any(marks[start:end]):
+            marks[start:end] = [True] * (end - start)
+    return marks
+
+
+def _marked(text: str, marks: Sequence[bool], tag: str) -> str:
+    parts = []
+    for changed, group in itertools.groupby(zip(text, marks, strict=True), key=lambda pair: pair[1]):
+        chunk = html.escape("".join(char for char, _ in group))
+        parts.append(f"<{tag}>{chunk}</{tag}>" if changed else chunk)
+    return "".join(parts)
+
+
 def _diff_html(original: str, adversarial: str) -> tuple[str, str]:
-    before, after = [], []
-    for same, old, new in word_diff(original, adversarial):
-        if same:
-            before.append(html.escape(old))
-            after.append(html.escape(new))
-        else:
-            before.append(f"<del>{html.escape(old)}</del>" if old else "")
-            after.append(f"<ins>{html.escape(new)}</ins>" if new else "")
-    return "".join(before), "".join(after)
+    """Both texts as HTML, the replaced words in ``<del>`` and their replacements in ``<ins>``."""
+    pieces = word_diff(original, adversarial)
+    same = [s for s, _old, _new in pieces]
+    old = _changed_characters(original, [o for _s, o, _n in pieces], same)
+    new = _changed_characters(adversarial, [n for _s, _o, n in pieces], same)
+    return _marked(original, old, "del"), _marked(adversarial, new, "ins")
 
 
 def _examples_html(entries: Sequence[Entry]) -> str:
@@ -413,11 +454,16 @@ def _examples_html(entries: Sequence[Entry]) -> str:
         if not e.examples:
             continue
         parts.append(f"<h3>{html.escape(e.victim.name)} / {html.escape(e.recipe)} (run {e.run_id})</h3>")
+        attributes = text_attributes(e.language)
         for x in e.examples:
             before, after = _diff_html(x.original, x.adversarial)
+            # Label names are dataset text too (Arabic in some datasets): <bdi> keeps them from reordering
+            # the English line around them.
             parts.append(
-                f'<div class="example"><div>#{x.index} {html.escape(x.label)}: {before}</div>'
-                f"<div>→ {html.escape(x.adversarial_prediction)}: {after}</div>"
+                f'<div class="example"><div>#{x.index} <bdi>{html.escape(x.label)}</bdi>:</div>'
+                f'<div class="text original" {attributes}>{before}</div>'
+                f"<div>→ <bdi>{html.escape(x.adversarial_prediction)}</bdi>:</div>"
+                f'<div class="text adversarial" {attributes}>{after}</div>'
                 f'<div class="muted">{x.words_changed} of {x.num_words} words changed</div></div>'
             )
     return "\n".join(parts) or '<p class="muted">no successful attack stored yet</p>'

@@ -5,6 +5,10 @@ recipes it was attacked with on the same examples ranks its robustness (as Robus
 attack); defenses show before/after on the same examples; transfers show how far each run's adversarial
 texts carry to other victims; human evaluations show how many successes raters accept. Every number says
 how it was made: each entry carries its run's settings hash (``key``) and the textrobust version.
+
+``answers`` turns the numbers into the seed paper's questions: the most susceptible victim, whose examples
+transfer most, who receives the most transferred attacks, whether BERT-type victims are more susceptible
+than word victims, and what a defense regains.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from textrobust.store import RunRecord, Store, VictimInfo
 
 CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(11))  # share of words changed, 0 … 0.5
 EXAMPLES_PER_ENTRY = 3
+TRANSFORMER_TYPES = frozenset({"bert"})
+WORD_TYPES = frozenset({"wordcnn", "wordlstm"})
+MIN_REGAIN = 0.02  # a defense "regains" accuracy when the mean gain is at least 2 points
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,10 @@ class Entry:
     seconds_per_example: float | None
     examples: tuple[Example, ...]
     curve: tuple[tuple[float, float], ...]  # (share of words changed allowed, accuracy under attack)
+    language: str = "en"  # the dataset's, so a renderer can set the text direction of its examples
+    # (example index, still classified correctly after the attack) for every example: victims attacked on
+    # the same examples are compared example by example (paired), not mean against mean.
+    outcomes: tuple[tuple[int, bool], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,7 @@ class Measure:
     base: float
     defended: float
     difference: Interval
+    under_attack: bool = False  # accuracy under attack (what a defense should regain), not clean accuracy
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,9 @@ class TransferCell:
     run_id: int
     transfer_id: int
     scores: TransferScores
+    # For each replayed example the target had right on the original, whether the adversarial text fooled
+    # it (the values behind ``scores.success_rate``), so a target's column can be pooled over sources.
+    fooled: tuple[bool, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -202,6 +217,21 @@ def _examples(results: Sequence[tuple[int, AttackResult]], labels: Sequence[str]
     )
 
 
+def recipe_label(recipe: str, options: dict[str, Any]) -> str:
+    """The recipe as the report names it: with the options that make a variant of it ("mlm-synonym
+    (max 1 word)"), so two variants of one recipe stay two rows."""
+    parts = []
+    if options.get("max_words") is not None:
+        parts.append(f"max {options['max_words']} word{'s' if options['max_words'] != 1 else ''}")
+    if options.get("budget_protocol"):
+        parts.append(f"{options['budget_protocol']} budget")
+    if options.get("word_list"):
+        parts.append("known words")
+    if options.get("disable"):
+        parts.append("no " + ", ".join(options["disable"]))
+    return f"{recipe} ({'; '.join(parts)})" if parts else recipe
+
+
 def _latest_finished(runs: Sequence[RunRecord], dataset: str | None) -> list[RunRecord]:
     """The newest finished run of every settings key (a repeated run counts once)."""
     latest: dict[str, RunRecord] = {}
@@ -254,7 +284,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
                 key=run.key,
                 version=p.version,
                 victim=ref(p.victim),
-                recipe=p.recipe,
+                recipe=recipe_label(p.recipe, p.options),
                 dataset=p.dataset.name,
                 split=p.dataset.split,
                 n=p.n,
@@ -270,6 +300,8 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
                 seconds_per_example=summary.avg_seconds,
                 examples=_examples(indexed, p.dataset.label_names),
                 curve=accuracy_curve(plain),
+                language=p.dataset.language,
+                outcomes=tuple((i, r.correct_after) for i, r in indexed),
             )  # fmt: skip
         )
     entries.sort(key=lambda e: (e.dataset, e.split, e.victim.name, e.recipe, e.n, e.run_id))
@@ -334,6 +366,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
         source = runs_by_id.get(t.source_run_id)
         if source is None or t.status != "finished":
             continue
+        rows = store.transfer_rows(t.id)
         cells.append(
             TransferCell(
                 source.parameters.recipe,
@@ -342,7 +375,8 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
                 ref(t.target),
                 source.id,
                 t.id,
-                transfer_scores(store.transfer_rows(t.id), seed),
+                transfer_scores(rows, seed),
+                tuple(r.adversarial_prediction != r.label for r in rows if r.original_prediction == r.label),
             )  # fmt: skip
         )
     cells.sort(key=lambda c: (c.dataset, c.recipe, c.source.name, c.target.name))
@@ -364,7 +398,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
         )
     parts = (tuple(entries), tuple(rankings), tuple(defense_entries), tuple(cells), tuple(human))
     report = Report(__version__, dataset, *parts)
-    report.answers.update(answers(report))
+    report.answers.update(answers(report, seed))
     return report
 
 
@@ -375,7 +409,7 @@ def _measure(
     a = [float(getattr(r, correct)) for r in base]
     b = [float(getattr(r, correct)) for r in defended]
     difference = bootstrap_mean([y - x for x, y in zip(a, b, strict=True)], seed)
-    return Measure(name, sum(a) / len(a), sum(b) / len(b), difference)
+    return Measure(name, sum(a) / len(a), sum(b) / len(b), difference, correct == "correct_after")
 
 
 def _pct(interval: Interval) -> str:
@@ -386,50 +420,155 @@ def _points(interval: Interval) -> str:
     return interval.percent(signed=True, unit=" points")
 
 
-def answers(report: Report) -> dict[str, str]:
-    """The seed paper's three questions, answered from the report's numbers (with 95 % intervals)."""
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def answers(report: Report, seed: int = 0) -> dict[str, str]:
+    """The seed paper's questions, answered from the report's numbers (with 95 % intervals)."""
     out: dict[str, str] = {}
+    for key, answer in (
+        ("most_susceptible", _most_susceptible(report)),
+        ("transfers_most", _transfers_most(report)),
+        ("receives_most", _receives_most(report, seed)),
+        ("transformer_vs_word", _transformer_vs_word(report, seed)),
+        ("defense_regains", _defense_regains(report)),
+    ):
+        if answer:
+            out[key] = answer
+    return out
+
+
+def _most_susceptible(report: Report) -> str | None:
     undefended = [r for r in report.rankings if r.victim.defense is None]
-    if undefended:
+    if not undefended:
+        return None
 
-        def mean_under_attack(ranking: Ranking) -> float:
-            """Ties of the worst case are broken by the mean accuracy under every recipe."""
-            values = [
-                e.accuracy_under_attack.mean or 0.0
-                for e in report.entries
-                if e.victim.fingerprint == ranking.victim.fingerprint
-                and (e.dataset, e.split, e.n) == (ranking.dataset, ranking.split, ranking.n)
-            ]
-            return sum(values) / len(values) if values else 0.0
+    def mean_under_attack(ranking: Ranking) -> float:
+        """Ties of the worst case are broken by the mean accuracy under every recipe."""
+        values = [
+            e.accuracy_under_attack.mean or 0.0
+            for e in report.entries
+            if e.victim.fingerprint == ranking.victim.fingerprint
+            and (e.dataset, e.split, e.n) == (ranking.dataset, ranking.split, ranking.n)
+        ]
+        return sum(values) / len(values) if values else 0.0
 
-        weakest = min(
-            undefended, key=lambda r: (r.worst_accuracy.mean or 0.0, mean_under_attack(r), r.victim.name)
-        )
-        out["most_susceptible"] = (
-            f"{weakest.victim.name}: worst-case accuracy under attack {_pct(weakest.worst_accuracy)} "
-            f"({weakest.worst_recipe}, first {weakest.n} {weakest.dataset}/{weakest.split} examples; clean "
-            f"{_pct(weakest.clean_accuracy)}; mean over its recipes {100 * mean_under_attack(weakest):.1f} %)"
-        )
+    weakest = min(
+        undefended, key=lambda r: (r.worst_accuracy.mean or 0.0, mean_under_attack(r), r.victim.name)
+    )
+    return (
+        f"{weakest.victim.name}: worst-case accuracy under attack {_pct(weakest.worst_accuracy)} "
+        f"({weakest.worst_recipe}, first {weakest.n} {weakest.dataset}/{weakest.split} examples; clean "
+        f"{_pct(weakest.clean_accuracy)}; mean over its recipes {100 * mean_under_attack(weakest):.1f} %)"
+    )
+
+
+def _transfers_most(report: Report) -> str | None:
     by_source: dict[str, list[TransferCell]] = defaultdict(list)
     for cell in report.transfers:
         by_source[f"{cell.source.name} ({cell.recipe})"].append(cell)
-    if by_source:
+    if not by_source:
+        return None
 
-        def mean_rate(cells: list[TransferCell]) -> float:
-            rates = [c.scores.success_rate.mean for c in cells if c.scores.success_rate.mean is not None]
-            return sum(rates) / len(rates) if rates else -1.0
+    def mean_rate(cells: list[TransferCell]) -> float:
+        rates = [c.scores.success_rate.mean for c in cells if c.scores.success_rate.mean is not None]
+        return sum(rates) / len(rates) if rates else -1.0
 
-        source, cells = max(sorted(by_source.items()), key=lambda item: mean_rate(item[1]))
-        best = max(cells, key=lambda c: (c.scores.success_rate.mean or -1.0, c.target.name))
-        out["transfers_most"] = (
-            f"{source}: its adversarial texts fool the other victims in {100 * mean_rate(cells):.1f} % of "
-            f"the cases they had right (most: {best.target.name}, {_pct(best.scores.success_rate)})"
+    source, cells = max(sorted(by_source.items()), key=lambda item: mean_rate(item[1]))
+    best = max(cells, key=lambda c: (c.scores.success_rate.mean or -1.0, c.target.name))
+    return (
+        f"{source}: its adversarial texts fool the other victims in {100 * mean_rate(cells):.1f} % of "
+        f"the cases they had right (most: {best.target.name}, {_pct(best.scores.success_rate)})"
+    )
+
+
+def _receives_most(report: Report, seed: int) -> str | None:
+    """Per recipe, the target whose column of the transfer matrix (examples made against the other victims,
+    replayed on it) has the highest success rate; its examples are pooled over the sources, so a source
+    that contributed more replayable examples weighs more, as in the matrix's cells."""
+    by_recipe: dict[tuple[str, str], list[TransferCell]] = defaultdict(list)
+    for cell in report.transfers:
+        by_recipe[(cell.recipe, cell.dataset)].append(cell)
+    parts = []
+    for (recipe, dataset), cells in sorted(by_recipe.items()):
+        columns: dict[str, list[TransferCell]] = defaultdict(list)
+        for cell in sorted(cells, key=lambda c: c.source.name):
+            columns[cell.target.name].append(cell)
+        pooled = {
+            target: bootstrap_mean([float(f) for c in column for f in c.fooled], seed)
+            for target, column in sorted(columns.items())
+        }
+        measured = {target: interval for target, interval in pooled.items() if interval.mean is not None}
+        if not measured:
+            continue
+        target = max(measured, key=lambda name: measured[name].mean or 0.0)  # ties: first by name
+        sources = ", ".join(c.source.name for c in columns[target])
+        interval = measured[target]
+        parts.append(
+            f"{recipe} on {dataset}: {target}, fooled by {_pct(interval)} of the {interval.n} transferred "
+            f"examples it had right (made against {sources})"
         )
+    return "; ".join(parts) or None
+
+
+def _transformer_vs_word(report: Report, seed: int) -> str | None:
+    """Per recipe and set of examples with both kinds of (undefended) victim: accuracy under attack of the
+    BERT-type victims minus that of the word victims, paired example by example. Accuracy under attack
+    rather than success rate because it counts every example for every victim, so the pairs are the same
+    examples; a success rate would compare different subsets (those each victim had right)."""
+    groups: dict[tuple[str, str, str, int], list[Entry]] = defaultdict(list)
+    for e in report.entries:
+        if e.victim.defense is None and e.outcomes:
+            groups[(e.recipe, e.dataset, e.split, e.n)].append(e)
+    parts = []
+    for (recipe, data, split, n), group in sorted(groups.items()):
+        transformers = [e for e in group if e.victim.type in TRANSFORMER_TYPES]
+        words = [e for e in group if e.victim.type in WORD_TYPES]
+        difference = _paired_difference(transformers, words, seed)
+        if difference is None or difference.mean is None:
+            continue
+        if not difference.excludes_zero():
+            verdict = "not distinguishable (interval includes 0)"
+        elif difference.mean < 0:
+            verdict = "yes"
+        else:
+            verdict = "no, the word victims are more susceptible"
+        names = [", ".join(sorted({e.victim.name for e in kind})) for kind in (transformers, words)]
+        parts.append(
+            f"{recipe} on {data}/{split} (first {n}): {verdict}: accuracy under attack of {names[0]} minus "
+            f"that of {names[1]}, {_points(difference)} over {difference.n} paired examples"
+        )
+    return "; ".join(parts) or None
+
+
+def _paired_difference(first: Sequence[Entry], second: Sequence[Entry], seed: int) -> Interval | None:
+    """Per example, the mean correctness after the attack over ``first``'s runs minus that over
+    ``second``'s, on the examples every run has; None if either side is empty."""
+    if not first or not second:
+        return None
+    outcomes = [dict(e.outcomes) for e in (*first, *second)]
+    shared = sorted(set.intersection(*(set(o) for o in outcomes)))
+    head = outcomes[: len(first)]
+    tail = outcomes[len(first) :]
+    differences = [sum(o[i] for o in head) / len(head) - sum(o[i] for o in tail) / len(tail) for i in shared]
+    return bootstrap_mean(differences, seed)
+
+
+def _defense_regains(report: Report) -> str | None:
     regained = []
     for d in report.defenses:
-        if d.measures:
-            parts = ", ".join(f"{m.name} {_points(m.difference)}" for m in d.measures)
-            regained.append(f"{d.method} on {d.base.name}: {parts}")
-    if regained:
-        out["defense_regains"] = "; ".join(regained)
-    return out
+        if not d.measures:
+            continue
+        parts = []
+        for m in d.measures:
+            part = f"{m.name} {_points(m.difference)}"
+            if m.under_attack and m.difference.mean is not None:
+                # the clean measure is the defense's cost, not a regain: only accuracy under attack is judged
+                at_least = m.difference.mean >= MIN_REGAIN - 1e-12  # 1/50 must count as 2 points
+                above = m.difference.low is not None and m.difference.low > 0
+                part += f" (regains ≥ {100 * MIN_REGAIN:.0f} points: {_yes(at_least)}, interval above 0: "
+                part += f"{_yes(above)})"
+            parts.append(part)
+        regained.append(f"{d.method} on {d.base.name}: {', '.join(parts)}")
+    return "; ".join(regained) or None

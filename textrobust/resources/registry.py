@@ -72,6 +72,59 @@ def _wordnet_prepare(cache: Path, source: Path | None, show: bool) -> str:
     return f"{len(lexicon.synsets):,} synsets, {len(lexicon.antonyms):,} antonym links from {lexicon.source}"
 
 
+# ------------------------------------------------------------------------------- Arabic WordNet, word lists
+
+
+def _arabic_wordnet_status(cache: Path) -> ResourceStatus:
+    from textrobust.resources import arabic_wordnet
+
+    name = arabic_wordnet.NAME
+    index = arabic_wordnet.index_path(cache)
+    if index.is_file():
+        return ResourceStatus(name, READY, "cached index (Open Multilingual Wordnet, arb)", str(index))
+    found = arabic_wordnet.nltk_omw_path()
+    if found is not None:
+        return ResourceStatus(
+            name, BUILDABLE, "nltk omw-1.4", f"{found}; textrobust resources prepare {name}"
+        )
+    return ResourceStatus(
+        name,
+        MISSING,
+        "Open Multilingual Wordnet (arb), CC BY-SA 3.0",
+        f"textrobust resources prepare {name} --from TAB_FILE_OR_DIR, or python -m nltk.downloader omw-1.4",
+    )
+
+
+def _arabic_wordnet_prepare(cache: Path, source: Path | None, show: bool) -> str:
+    from textrobust.resources.arabic_wordnet import load_arabic_wordnet
+
+    words = load_arabic_wordnet(cache, source)
+    return f"{len(words.lexicon.synsets):,} synsets, {len(words.lemmas()):,} lemmas from {words.source}"
+
+
+def _hunspell_status(language: str) -> Callable[[Path], ResourceStatus]:
+    def status(cache: Path) -> ResourceStatus:
+        from textrobust.resources import wordlist
+
+        name = f"hunspell-{language}"
+        found = wordlist.hunspell_path(language)
+        if found is not None:
+            return ResourceStatus(name, READY, f"hunspell {found.name}", str(found))
+        return ResourceStatus(name, MISSING, "-", wordlist.install_hint(language))
+
+    return status
+
+
+def _hunspell_prepare(language: str) -> Callable[[Path, Path | None, bool], str]:
+    def prepare(cache: Path, source: Path | None, show: bool) -> str:
+        from textrobust.resources.wordlist import load_word_list
+
+        words = load_word_list(language)
+        return f"{len(words):,} words from {words.source}"
+
+    return prepare
+
+
 # ------------------------------------------------------------------------------------------ word vectors
 
 
@@ -215,7 +268,16 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("pos-en", "English POS tagger", _pos_status, _pos_prepare, True),
     Resource("stopwords-en", "English stopwords", _stopwords_status("en"), _stopwords_prepare("en"), True),
     Resource("stopwords-ar", "Arabic stopwords", _stopwords_status("ar"), _stopwords_prepare("ar"), True),
+    Resource("arabic-wordnet", "Arabic WordNet synonyms (PWWS for Arabic)", _arabic_wordnet_status,
+             _arabic_wordnet_prepare, False),
+    Resource("hunspell-ar", "Arabic word list (known-word constraint)", _hunspell_status("ar"),
+             _hunspell_prepare("ar"), False),
+    Resource("hunspell-en", "English word list (known-word constraint)", _hunspell_status("en"),
+             _hunspell_prepare("en"), False),
 )  # fmt: skip
+
+# The resources that `prepare --from PATH` applies to.
+SOURCE_RESOURCES = (neighbours.COUNTER_FITTED_ORIGINAL, "arabic-wordnet")
 
 
 def resource_names() -> list[str]:
@@ -250,8 +312,8 @@ def prepare(
     root = cache or cache_dir()
     explicit = bool(names)
     chosen = [find_resource(name) for name in names] if names else [r for r in RESOURCES if r.default]
-    if source is not None and [r.name for r in chosen] != [neighbours.COUNTER_FITTED_ORIGINAL]:
-        raise ParameterError("source", f"applies to {neighbours.COUNTER_FITTED_ORIGINAL} only")
+    if source is not None and (len(chosen) != 1 or chosen[0].name not in SOURCE_RESOURCES):
+        raise ParameterError("source", f"applies to one of {', '.join(SOURCE_RESOURCES)} only")
     results: dict[str, str] = {}
     for resource in chosen:
         try:

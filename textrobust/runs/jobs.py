@@ -94,6 +94,8 @@ def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, A
         disable=attack_options.get("disable", ()),
         beam_width=attack_options.get("beam_width"),
         budget_protocol=attack_options.get("budget_protocol"),
+        max_words=attack_options.get("max_words"),
+        word_list=attack_options.get("word_list"),
     )
 
 
@@ -137,7 +139,7 @@ def attack_saved_victim(
     by name; stored label ids index the victim's labels.
     """
     from textrobust.data import load_dataset
-    from textrobust.victims.base import VICTIM_TYPE_KEY, read_config, victim_label_ids
+    from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config, victim_label_ids
 
     attack_options = dict(attack_options or {})
     check_recipe(recipe, budget, attack_options)
@@ -146,6 +148,7 @@ def attack_saved_victim(
     config = read_config(victim_dir)
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     examples = data.split(split)
+    check_victim_language(config.get("language"), data.name, data.language, str(victim_dir))
     label_names = list(data.label_names)
     if isinstance(config.get("labels"), list):
         label_names = [str(label) for label in config["labels"]]

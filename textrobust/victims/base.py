@@ -91,6 +91,18 @@ def load_victim(directory: str | Path) -> Victim:
     return victim_class(victim_type).load(directory)
 
 
+def check_victim_language(
+    victim_language: str | None, dataset: str, dataset_language: str, victim: str
+) -> None:
+    """A victim only judges text of the language it was trained on: an English victim "evaluating"
+    Arabic tweets sees nothing but unknown words and reports a meaningless accuracy."""
+    if victim_language and victim_language != dataset_language:
+        raise DataError(
+            f"victim {victim} was trained on '{victim_language}' text but dataset '{dataset}' is "
+            f"'{dataset_language}'; use a victim trained on this language"
+        )
+
+
 def victim_label_ids(
     victim_labels: Sequence[str], dataset_labels: Sequence[str], labels: Sequence[int]
 ) -> list[int]:

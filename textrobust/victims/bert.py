@@ -166,7 +166,9 @@ class BertClassifier(TorchVictim):
         seed: int = 0,
         **_unused: Any,
     ) -> BertClassifier:
-        return cls.from_pretrained(model, labels, language=language, max_length=max_length, device=device)
+        victim = cls.from_pretrained(model, labels, language=language, max_length=max_length, device=device)
+        check_tokenizer_coverage(victim.tokenizer, texts, language, victim.source)
+        return victim
 
     @classmethod
     def load(cls, directory: str | Path, device: str = "auto") -> BertClassifier:
@@ -196,3 +198,30 @@ class BertClassifier(TorchVictim):
         )
         victim.training_info = dict(config.get("training") or {})
         return victim
+
+
+# An encoder whose tokenizer cannot spell more than this share of a language's words with pieces longer
+# than one letter cannot read that language: an English WordPiece vocabulary turns Arabic words into
+# [UNK] or into single letters.
+MAX_UNREADABLE_WORD_SHARE = 0.3
+
+
+def check_tokenizer_coverage(tokenizer: Any, texts: Sequence[str], language: str, name: str) -> None:
+    """Refuse an encoder that cannot read the training texts' language (checked on a sample of words)."""
+    words = [word for text in texts[:500] for word in text.split() if len(word) >= 3 and word.isalpha()]
+    words = words[:3000]
+    if not words:
+        return
+    unknown_id = getattr(tokenizer, "unk_token_id", None)
+    encoded = tokenizer(words, add_special_tokens=False)["input_ids"]
+    unreadable = 0
+    for ids in encoded:
+        pieces = [p.lstrip("#▁Ġ") for p in tokenizer.convert_ids_to_tokens(ids)]
+        if (unknown_id is not None and unknown_id in ids) or all(len(piece) <= 1 for piece in pieces):
+            unreadable += 1
+    if unreadable / len(words) > MAX_UNREADABLE_WORD_SHARE:
+        raise VictimError(
+            f"encoder '{name}' cannot read this '{language}' text: {unreadable / len(words):.0%} of its "
+            "words are unknown to its tokenizer or spelled letter by letter; pass --model with an encoder "
+            f"for '{language}'"
+        )

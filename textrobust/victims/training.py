@@ -271,7 +271,8 @@ def new_victim(
     cls = victim_class(victim_type)
     seed_everything(seed)
     if victim_type != "bert" and dataset.language != "en":
-        victim_options.setdefault("vectors", None)  # GloVe is English-only
+        # GloVe is English-only: vectors trained on the training split instead (PPMI-SVD, seconds).
+        victim_options.setdefault("vectors", "trained")
     return cls.from_dataset(
         train.texts,
         dataset.label_names,

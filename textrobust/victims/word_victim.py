@@ -21,23 +21,40 @@ from textrobust.victims.base import (
     write_config,
 )
 from textrobust.victims.torch_victim import TorchVictim
-from textrobust.victims.vocab import Vocabulary, pad_batch
+from textrobust.victims.vocab import Vocabulary, WordTokenizer, pad_batch
 
 VOCAB_FILE = "vocab.json"
 
 
+# Vectors trained from the victim's own training texts (``textrobust.resources.trained_vectors``).
+TRAINED_VECTORS = "trained"
+
+
 def embedding_matrix(
-    vocab: Vocabulary, dim: int, vectors_source: str | None, seed: int
+    vocab: Vocabulary, dim: int, vectors_source: str | None, seed: int, texts: Sequence[str] = ()
 ) -> tuple[np.ndarray, int]:
     """An initial embedding matrix: pretrained vectors where known, small random values elsewhere.
 
-    Returns the matrix and how many vocabulary words the pretrained vectors covered.
+    ``vectors_source``: None (random), "glove", a word-vector file, or "trained" (PPMI-SVD vectors
+    from ``texts``, tokenized as the vocabulary tokenizes). Returns the matrix and how many
+    vocabulary words the vectors covered.
     """
     rng = np.random.default_rng(seed)
-    if vectors_source is None:
+    if vectors_source is None or vectors_source == TRAINED_VECTORS:
         matrix = rng.uniform(-0.25, 0.25, size=(len(vocab), dim)).astype(np.float32)  # Kim 2014's U[-a, a]
         matrix[0] = 0.0
+    if vectors_source is None:
         return matrix, 0
+    if vectors_source == TRAINED_VECTORS:
+        from textrobust.resources.trained_vectors import train_ppmi_vectors
+
+        tokens = [vocab.tokenizer.tokenize(text) for text in texts]
+        vectors, trained = train_ppmi_vectors(tokens, vocab.words, dim, seed=seed)
+        trained[:2] = False  # padding stays zero, the unknown word random
+        # Unit rows scaled to the random rows' typical norm, so the two kinds mix in one layer.
+        scale = float(np.linalg.norm(matrix[2:], axis=1).mean()) if len(vocab) > 2 else 1.0
+        matrix[trained] = vectors[trained] * scale
+        return matrix, int(trained.sum())
     from textrobust.resources.vectors import load_word_vectors
 
     vectors = load_word_vectors(None if vectors_source == "glove" else vectors_source)
@@ -133,6 +150,7 @@ class WordVictim(TorchVictim):
             VICTIM_TYPE_KEY: self.victim_type,
             "labels": self.labels,
             "language": self.language,
+            "tokenizer": self.vocab.tokenizer.to_config(),
             "embedding_dim": self.embedding_dim,
             "max_length": self.max_length,
             "vocab_size": len(self.vocab),
@@ -151,7 +169,7 @@ class WordVictim(TorchVictim):
         directory = Path(directory)
         config = read_config(directory, expected_type=cls.victim_type)
         require_files(directory, [CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE])
-        vocab = Vocabulary.load(directory / VOCAB_FILE)
+        vocab = Vocabulary.load(directory / VOCAB_FILE, WordTokenizer.from_config(config.get("tokenizer")))
         try:
             victim = cls(
                 vocab,
@@ -187,9 +205,15 @@ class WordVictim(TorchVictim):
         max_vocab: int | None = 50_000,
         seed: int = 0,
         device: str = "auto",
+        tokenizer: WordTokenizer | None = None,
         **options: Any,
     ) -> WordVictim:
-        """A new, untrained victim with a vocabulary from ``texts`` and (optionally) pretrained embeddings."""
-        vocab = Vocabulary.build(texts, min_count=min_count, max_size=max_vocab)
-        matrix, _found = embedding_matrix(vocab, embedding_dim, vectors, seed)
+        """A new, untrained victim with a vocabulary from ``texts`` and (optionally) pretrained embeddings.
+
+        ``tokenizer``: default ``WordTokenizer.for_language(language)`` (Arabic: normalised spellings,
+        proclitics split off).
+        """
+        tokenizer = tokenizer or WordTokenizer.for_language(language)
+        vocab = Vocabulary.build(texts, min_count=min_count, max_size=max_vocab, tokenizer=tokenizer)
+        matrix, _found = embedding_matrix(vocab, embedding_dim, vectors, seed, texts)
         return cls(vocab, labels, language=language, device=device, options=options, embeddings=matrix)
