@@ -23,6 +23,15 @@ seed = 0
 recipes = ["pwws"]
 n = 12
 
+[[attacks.variants]]
+recipe = "pwws"
+max_words = 1
+
+[humaneval]
+victim = "cnn"
+n = 4
+raters = 2
+
 [transfer]
 recipe = "pwws"
 
@@ -72,9 +81,14 @@ def test_the_benchmark_stores_every_part_and_writes_the_report(tiny_benchmark, c
         runs = store.runs()
         assert {r.parameters.recipe for r in runs} == {"pwws"}
         assert {Path(r.parameters.victim.path).name for r in runs} == {"cnn", "lstm", "cnn-embedding"}
+        # the one-word variant is a run of its own on each victim
+        assert sorted(r.parameters.options.get("max_words") or 0 for r in runs if "embedding" not in
+                      r.parameters.victim.path) == [0, 0, 1, 1]  # fmt: skip
         assert len(store.transfers()) == 2 and len(store.defenses()) == 1
     for name in ("report.html", "report.md", "report.json"):
         assert (out / name).exists()
+    # the rating sheets of the cnn's successes, written once
+    assert {p.name for p in (out / "humaneval").iterdir()} >= {"key.json", "rater-1.csv", "rater-2.html"}
 
 
 def test_a_second_call_reuses_every_finished_part(tiny_benchmark, capsys) -> None:
@@ -93,7 +107,8 @@ def test_the_benchmark_report_renders_in_chromium(tiny_benchmark, browser) -> No
 
     _config, out = tiny_benchmark
     browser.get((out / "report.html").resolve().as_uri())
-    assert len(browser.find_elements(By.CSS_SELECTOR, "table#entries tbody tr")) == 3
+    rows = browser.find_elements(By.CSS_SELECTOR, "table#entries tbody tr")
+    assert len(rows) == 5 and sum("pwws (max 1 word)" in row.text for row in rows) == 2
     assert len(browser.find_elements(By.CSS_SELECTOR, "table[id^='matrix-pwws'] tbody tr")) == 2
     assert len(browser.find_elements(By.CSS_SELECTOR, "section#plots figure img")) >= 2
     assert browser.find_elements(By.CSS_SELECTOR, "section#answers li")
@@ -113,12 +128,23 @@ def test_the_benchmark_report_renders_in_chromium(tiny_benchmark, browser) -> No
             "not one of",
         ),
         ("[[victims]\n", "is not valid TOML"),
+        (
+            "[[victims]]\ntype = 'wordcnn'\n[[attacks.variants]]\nrecipe = 'pwws'\nspeed = 1\n",
+            "[[attacks.variants]] #1: unknown key 'speed'",
+        ),
+        (
+            "[[victims]]\ntype = 'wordcnn'\n[[attacks.variants]]\nrecipe = 'pwws'\nmax_words = 0\n",
+            "max_words",
+        ),
+        ("[[victims]]\ntype = 'wordcnn'\n[humaneval]\nvictim = 'bert'\n", "humaneval.victim"),
+        ("[[victims]]\ntype = 'bert'\nmodel = '@mlm'\n", "needs a masked LM"),
         ("[attacks]\nn = 3\n", "list at least one [[victims]]"),
     ],
 )
 def test_a_mistake_in_the_file_is_one_error_before_any_work(
-    text: str, message: str, tmp_path: Path, capsys
+    text: str, message: str, tmp_path: Path, capsys, monkeypatch
 ) -> None:
+    monkeypatch.delenv("TEXTROBUST_MLM", raising=False)
     config = tmp_path / "bad.toml"
     config.write_text(text.replace("[benchmark]", "[benchmark]\nfolder = '" + str(tmp_path / "out") + "'"))
     assert main(["benchmark", "--config", str(config)]) == 2
