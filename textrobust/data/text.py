@@ -11,7 +11,6 @@ the same number of words at the same positions.
 from __future__ import annotations
 
 import difflib
-import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -182,13 +181,20 @@ def same_word(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-_DIFF_TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
+def _diff_tokens(text: str) -> list[str]:
+    """Words as ``split_text`` cuts them (combining marks inside: an Arabic word with its short vowels is
+    one token) and the separators between them."""
+    split = split_text(text)
+    tokens = [split.separators[0]]
+    for word, separator in zip(split.words, split.separators[1:], strict=True):
+        tokens.extend((word, separator))
+    return [token for token in tokens if token]
 
 
 def word_diff(original: str, changed: str) -> list[tuple[bool, str, str]]:
     """The two texts cut into aligned pieces: ``(same, piece of original, piece of changed)``, so a report
     can mark what was replaced and what replaced it."""
-    a, b = _DIFF_TOKEN.findall(original), _DIFF_TOKEN.findall(changed)
+    a, b = _diff_tokens(original), _diff_tokens(changed)
     pieces = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         pieces.append((op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2])))

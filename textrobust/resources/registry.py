@@ -234,6 +234,17 @@ def _pos_status(cache: Path) -> ResourceStatus:
     return ResourceStatus("pos-en", MISSING, "-", pos.INSTALL_HINT)
 
 
+def _pos_ar_status(cache: Path) -> ResourceStatus:
+    if pos.qalsadi_installed():
+        return ResourceStatus("pos-ar", READY, "qalsadi (GPL extra)", "installed")
+    return ResourceStatus("pos-ar", MISSING, "-", pos.ARABIC_INSTALL_HINT)
+
+
+def _pos_ar_prepare(cache: Path, source: Path | None, show: bool) -> str:
+    tagger = pos.load_pos_tagger("ar")
+    return f"qalsadi tags الفيلم رائع جدا as {' '.join(tagger.tag(['الفيلم', 'رائع', 'جدا']))}"
+
+
 def _pos_prepare(cache: Path, source: Path | None, show: bool) -> str:
     tagger = pos.load_pos_tagger("en")
     tags = tagger.tag(["The", "quick", "film", "ended", "."])
@@ -266,6 +277,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(sentence_encoder.MINILM, "sentence encoder (alternative)", _minilm_status,
              _encoder_prepare(sentence_encoder.MINILM), False),
     Resource("pos-en", "English POS tagger", _pos_status, _pos_prepare, True),
+    Resource("pos-ar", "Arabic POS tagger", _pos_ar_status, _pos_ar_prepare, False),
     Resource("stopwords-en", "English stopwords", _stopwords_status("en"), _stopwords_prepare("en"), True),
     Resource("stopwords-ar", "Arabic stopwords", _stopwords_status("ar"), _stopwords_prepare("ar"), True),
     Resource("arabic-wordnet", "Arabic WordNet synonyms (PWWS for Arabic)", _arabic_wordnet_status,
