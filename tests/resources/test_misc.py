@@ -99,9 +99,7 @@ def test_no_pos_tagger_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ResourceMissingError, match="no POS tagger for language 'fr'"):
         pos.load_pos_tagger("fr")
     monkeypatch.setitem(sys.modules, "qalsadi.lemmatizer", None)  # the arabic extra not installed
-    with pytest.raises(
-        ResourceMissingError, match=r"no POS tagger for Arabic: pip install"
-    ):
+    with pytest.raises(ResourceMissingError, match=r"no POS tagger for Arabic: pip install"):
         pos.load_pos_tagger("ar")
     with pytest.raises(ResourceMissingError, match="averaged_perceptron_tagger_eng"):
         pos.load_pos_tagger("en", name="nltk")
