@@ -299,6 +299,20 @@ NOUNS = ["film", "plot", "cast", "story", "script", "ending"]
 FILLERS = ["really", "quite", "very", "rather", "truly", "so"]
 
 
+def write_dataset(dataset: Dataset, path: Path, *, with_split: bool = True) -> Path:
+    """``dataset`` as a CSV or TSV file (by ``path``'s suffix): text, label name and (``with_split``) split
+    columns, the splits in order; for loading it back the way a user would."""
+    separator = "\t" if path.suffix == ".tsv" else ","
+    header = ["text", "label", *(["split"] if with_split else [])]
+    lines = [separator.join(header)]
+    for name, split in dataset.splits.items():
+        for text, label in zip(split.texts, split.labels, strict=True):
+            row = [text, dataset.label_names[label], *([name] if with_split else [])]
+            lines.append(separator.join(row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def keyword_dataset(n: int = 600, seed: int = 0) -> Dataset:
     """Sentences whose label is the sentiment word in them (a pattern a WordCNN learns in a few epochs)."""
     rng = random.Random(seed)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_core import _assert_one_line_error, _run
-from tests.stand_ins import tiny_masked_lm
+from tests.stand_ins import tiny_masked_lm, write_dataset
 from tests.victims.test_arabic import _arabic_dataset
+from textrobust.data import Dataset
 
 
 @pytest.fixture(scope="module")
@@ -18,11 +19,9 @@ def arabic_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("arabic")
     dataset = _arabic_dataset()
-    split = dataset.split("train")
-    names = [dataset.label_names[label] for label in split.labels]
-    rows = "".join(f"{name}\t{text}\n" for name, text in zip(names, split.texts, strict=True))
-    (root / "train.tsv").write_text("label\ttext\n" + rows, encoding="utf-8")
-    (root / "test.tsv").write_text("label\ttext\n" + rows, encoding="utf-8")
+    train_only = Dataset(dataset.name, "ar", dataset.label_names, {"train": dataset.split("train")})
+    for name in ("train.tsv", "test.tsv"):  # a folder dataset: one file per split
+        write_dataset(train_only, root / name, with_split=False)
     train_victim("wordcnn", dataset, root / "cnn", TrainConfig(epochs=1, progress=False))
     english = tiny_masked_lm(["the", "film", "was", "great", "boring", "actors", "story"])
     english.model.save_pretrained(root / "english-mlm")

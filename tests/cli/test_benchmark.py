@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stand_ins import keyword_dataset
+from tests.stand_ins import keyword_dataset, write_dataset
 from textrobust.cli import main
 from textrobust.store import Store
 
@@ -61,14 +61,7 @@ steps = 2
 def tiny_benchmark(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     pytest.importorskip("spacy", reason="PWWS tags parts of speech with spaCy")
     folder = tmp_path_factory.mktemp("benchmark")
-    dataset = keyword_dataset(400)
-    lines = ["text,label,split"] + [
-        f"{text},{dataset.label_names[label]},{name}"
-        for name, split in dataset.splits.items()
-        for text, label in zip(split.texts, split.labels, strict=True)
-    ]
-    data = folder / "keywords.csv"
-    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = write_dataset(keyword_dataset(400), folder / "keywords.csv")
     config = folder / "tiny.toml"
     config.write_text(CONFIG.format(data=data, folder=folder / "out"), encoding="utf-8")
     assert main(["benchmark", "--config", str(config), "--no-progress"]) == 0

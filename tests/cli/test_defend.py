@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stand_ins import NEGATIVE, NOUNS, POSITIVE, keyword_dataset
+from tests.stand_ins import NEGATIVE, NOUNS, POSITIVE, keyword_dataset, write_dataset
 from textrobust.cli import main
 from textrobust.store import Store
 from textrobust.victims.training import TrainConfig, train_victim
@@ -17,13 +17,7 @@ def keyword_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     """The keyword dataset as a CSV file, a WordCNN trained on it, and a tiny word-vector file."""
     folder = tmp_path_factory.mktemp("defend-cli")
     dataset = keyword_dataset()
-    lines = ["text,label,split"] + [
-        f"{text},{dataset.label_names[label]},{name}"
-        for name, split in dataset.splits.items()
-        for text, label in zip(split.texts, split.labels, strict=True)
-    ]
-    data = folder / "keywords.csv"
-    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = write_dataset(dataset, folder / "keywords.csv")
     config = TrainConfig(epochs=4, batch_size=32, learning_rate=3e-3, progress=False, seed=1)
     train_victim("wordcnn", dataset, folder / "base", config, vectors=None)
     vectors = folder / "vectors.txt"

@@ -31,6 +31,7 @@ from textrobust.attacks.lazy import Lazy
 from textrobust.attacks.mlm import MaskedLanguageModel, load_masked_lm
 from textrobust.attacks.search import GreedyByImportance
 from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError, require_at_least
+from textrobust.resources.wordlist import HUNSPELL
 
 RESOURCE_NAMES = ("stopwords", "neighbours", "sentence_encoder", "pos_tagger", "wordnet", "masked_lm")
 
@@ -117,7 +118,7 @@ class RecipeResources:
 
         return self._get("wordnet", load)
 
-    def word_list(self, given: str | Path | Any = "hunspell") -> Lazy[Any]:
+    def word_list(self, given: str | Path | Any = HUNSPELL) -> Lazy[Any]:
         """The known-word list (loaded once): ``"hunspell"`` (the language's hunspell dictionary), a
         ``.dic`` or one-word-a-line file, or a loaded ``WordList``."""
 
@@ -253,10 +254,10 @@ def pwws(r: RecipeResources) -> WordSubstitutionAttack:
 
     Deviations: no named-entity swaps (they need the whole dataset's labels); synonyms are taken
     from the word's part of speech as in the authors' code (TextAttack takes all synsets).
-    Arabic (``language="ar"``): synonyms from the Arabic WordNet (OMW), and, with no Arabic POS
-    tagger here, from all the word's synsets unless a ``pos_tagger`` is passed.
+    Arabic (``language="ar"``): synonyms from the Arabic WordNet (OMW), from all the word's synsets
+    unless a ``pos_tagger`` is passed (qalsadi's tags are lexical and have no adjectives).
     """
-    # No POS tagger exists for Arabic here: loading one would fail, so all synsets are used instead.
+    # Arabic: qalsadi tags adjectives as nouns, which would drop their adjective synsets; all are used.
     no_tagger = r.language == "ar" and r.given.get("pos_tagger") is None
     return WordSubstitutionAttack(
         "pwws",
@@ -357,7 +358,7 @@ def check_attack_options(
         raise ParameterError(
             "budget_protocol", f"'{budget_protocol}' is unknown; choose one of {', '.join(BUDGET_PROTOCOLS)}"
         )
-    if isinstance(word_list, str | Path) and str(word_list) != "hunspell" and not Path(word_list).is_file():
+    if isinstance(word_list, str | Path) and str(word_list) != HUNSPELL and not Path(word_list).is_file():
         raise ParameterError("word_list", f"'{word_list}' is neither 'hunspell' nor a word-list file")
 
 
@@ -398,6 +399,7 @@ def build_attack(
         disable=disable,
         beam_width=beam_width,
         budget_protocol=budget_protocol,
+        max_words=max_words,
         word_list=word_list,
     )
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))

@@ -99,6 +99,13 @@ _VARIANT_KEYS = {"recipe", "max_words", "disable", "word_list", "budget_protocol
 MLM_MODEL = "@mlm"
 
 
+def _disable_sorted(options: dict[str, Any]) -> dict[str, Any]:
+    """Attack options with ``disable`` as a sorted list of names (so equal settings give one run key)."""
+    if "disable" in options:
+        return {**options, "disable": sorted({str(name) for name in options["disable"]})}
+    return options
+
+
 def load_config(
     path: str | Path, mlm: str | None = None, dataset: str | None = None, folder: str | Path | None = None
 ) -> Config:
@@ -147,9 +154,7 @@ def load_config(
     if len(set(names)) != len(names):
         raise fail("victims", "two victims share a name; give each a distinct name")
     recipes = [str(r) for r in attacks.get("recipes", ["textfooler"])]
-    attack_options: dict[str, Any] = {}
-    if "disable" in attacks:
-        attack_options["disable"] = sorted({str(name) for name in attacks["disable"]})
+    attack_options = _disable_sorted({"disable": attacks["disable"]} if "disable" in attacks else {})
     for recipe in recipes:
         try:
             check_recipe(recipe, None, attack_options)
@@ -163,9 +168,7 @@ def load_config(
         unknown = sorted(set(variant) - _VARIANT_KEYS)
         if unknown:
             raise fail(where, f"unknown key '{unknown[0]}'; known: {', '.join(sorted(_VARIANT_KEYS))}")
-        options = {**attack_options, **{k: v for k, v in variant.items() if k != "recipe"}}
-        if "disable" in options:
-            options["disable"] = sorted({str(name) for name in options["disable"]})
+        options = _disable_sorted({**attack_options, **{k: v for k, v in variant.items() if k != "recipe"}})
         try:
             check_recipe(str(variant["recipe"]), None, options)
         except ParameterError as exc:

@@ -28,7 +28,7 @@ from textrobust.data.dataset import (
     detect_language,
     stratified_split,
 )
-from textrobust.data.readers import read_records
+from textrobust.data.readers import read_records, table_format
 from textrobust.errors import DataError, ResourceMissingError
 from textrobust.hub import first_line
 from textrobust.paths import cache_dir
@@ -196,10 +196,9 @@ def _split_files(folder: Path) -> dict[str, Path]:
     """The split files of a folder by canonical split name (``dev.tsv`` → validation)."""
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        stem, _, suffix = path.name.partition(".")
-        if not path.is_file() or suffix.removesuffix(".gz") not in ("csv", "tsv", "jsonl", "json"):
+        if not path.is_file() or table_format(path) is None:
             continue
-        split = canonical_split_name(stem)
+        split = canonical_split_name(path.name.partition(".")[0])
         if split in SPLIT_NAMES:
             if split in found:
                 raise DataError(

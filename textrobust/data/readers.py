@@ -84,7 +84,8 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
         for row in reader:
             location = f"{path}:{reader.line_num}"
             if None in row or any(value is None for value in row.values()):
-                raise DataError(f"{location}: expected {len(present)} tab-separated fields")
+                separated = "tab" if fmt == "tsv" else "comma"
+                raise DataError(f"{location}: expected {len(present)} {separated}-separated fields")
             if fmt == "tsv":
                 row = {key: _unquote_tsv(value) for key, value in row.items()}
             records.append(Record(dict(row), location))

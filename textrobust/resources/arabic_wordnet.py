@@ -28,13 +28,13 @@ from textrobust.data.arabic import ARTICLE, normalise, split_proclitics, strip_m
 from textrobust.errors import ResourceMissingError
 from textrobust.files import atomic_write_bytes
 from textrobust.paths import cache_dir
+from textrobust.resources.wordnet import POS_TAGS, pos_list
 
 NAME = "arabic-wordnet"
 INDEX_FORMAT = 1
 # Preference order: the no-diacritics file's spellings win where both have a lemma.
 TAB_FILES = ("wn-nodia-arb.tab", "wn-data-arb.tab")
 LEMMA_TYPES = frozenset({"lemma", "arb:lemma"})
-POS_TAGS = ("n", "v", "a", "r")
 # A word carrying the article is a noun or an adjective: its verb senses would give ungrammatical
 # "ال + verb" substitutes.
 NOMINAL_TAGS = ("n", "a")
@@ -112,7 +112,7 @@ class ArabicWordNet:
 
     def synset_ids(self, word: str, pos: str | None = None) -> list[str]:
         """The WordNet 3.0 ids of the senses of ``word`` itself (no clitic splitting), in file order."""
-        tags = _pos_list(pos)
+        tags = pos_list(pos)
         ids = self._index.get(normalise(word.strip()), [])
         return [self.lexicon.synsets[i].id for i in ids if self.lexicon.synsets[i].pos in tags]
 
@@ -122,7 +122,7 @@ class ArabicWordNet:
         When ``word`` is no lemma, its stem after ``split_proclitics`` is looked up and each synonym
         gets the word's proclitics back (one article only: a synonym spelled with ال gets no second).
         """
-        tags = _pos_list(pos)
+        tags = pos_list(pos)
         surface = strip_marks(word).strip()
         key = normalise(surface)
         clitics, stem = split_proclitics(surface)
@@ -182,16 +182,6 @@ def _single_word(lemma: str) -> bool:
     return bool(lemma) and not any(char.isspace() or char == "_" for char in lemma)
 
 
-def _pos_list(pos: str | None) -> tuple[str, ...]:
-    if pos is None:
-        return POS_TAGS
-    if pos == "s":
-        return ("a",)
-    if pos not in POS_TAGS:
-        raise ValueError(f"unknown WordNet POS {pos!r}: use one of n, v, a, r")
-    return (pos,)
-
-
 # ------------------------------------------------------------------------------------ reading tab files
 
 
@@ -243,7 +233,7 @@ def build_lexicon(tabs: Iterable[TabText]) -> ArabicLexicon:
             if len(parts) < 3 or parts[1] not in LEMMA_TYPES:
                 continue
             synset_id, lemma = parts[0].strip(), " ".join(strip_marks(parts[2]).split())
-            if not lemma or synset_id.rsplit("-", 1)[-1] not in ("n", "v", "a", "r", "s"):
+            if not lemma or synset_id.rsplit("-", 1)[-1] not in (*POS_TAGS, "s"):
                 continue
             lemmas.setdefault(synset_id, {}).setdefault(normalise(lemma), lemma)
     synsets = tuple(ArabicSynset(sid, tuple(spellings.values())) for sid, spellings in lemmas.items())

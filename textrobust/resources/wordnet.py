@@ -152,7 +152,7 @@ class WordNet:
     def synset_ids(self, word: str, pos: str | None = None) -> list[tuple[int, str]]:
         """``(synset id, lemma)`` for every sense of ``word`` (optionally of one POS), most frequent first."""
         found: list[tuple[int, str]] = []
-        for tag in _pos_list(pos):
+        for tag in pos_list(pos):
             for form in self.base_forms(word, tag):
                 found.extend((synset_id, form) for synset_id in self._index[(form, tag)])
         return found
@@ -218,7 +218,8 @@ class WordNet:
         return {(a, b) for a, b in pairs if a != b}
 
 
-def _pos_list(pos: str | None) -> tuple[str, ...]:
+def pos_list(pos: str | None) -> tuple[str, ...]:
+    """The WordNet parts of speech a ``pos`` argument stands for (None: all; ``s`` is ``a``)."""
     if pos is None:
         return POS_TAGS
     if pos == "s":

@@ -92,14 +92,14 @@ def load_victim(directory: str | Path) -> Victim:
 
 
 def check_victim_language(
-    victim_language: str | None, dataset: str, dataset_language: str, victim: str
+    victim_language: str | None, dataset: str, dataset_language: str, victim: str = ""
 ) -> None:
     """A victim only judges text of the language it was trained on: an English victim "evaluating"
     Arabic tweets sees nothing but unknown words and reports a meaningless accuracy."""
     if victim_language and victim_language != dataset_language:
         raise DataError(
-            f"victim {victim} was trained on '{victim_language}' text but dataset '{dataset}' is "
-            f"'{dataset_language}'; use a victim trained on this language"
+            f"victim {victim + ' ' if victim else ''}was trained on '{victim_language}' text but dataset "
+            f"'{dataset}' is '{dataset_language}'; use a victim trained on this language"
         )
 
 

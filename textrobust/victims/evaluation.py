@@ -30,7 +30,7 @@ def evaluate_victim(
     """Accuracy of ``victim`` on the first ``n`` examples (all when None) of ``dataset``'s ``split``."""
     require_at_least("n", n, 1)
     examples = dataset.split(split).head(n)
-    check_victim_language(getattr(victim, "language", None), dataset.name, dataset.language, "")
+    check_victim_language(getattr(victim, "language", None), dataset.name, dataset.language)
     gold = victim_label_ids(victim.labels, dataset.label_names, examples.labels)
     start = time.perf_counter()
     predictions = victim.predict_proba(examples.texts).argmax(axis=1)
