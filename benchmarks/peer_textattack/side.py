@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--mlm", default=None)
+    parser.add_argument("--profile", default="paper", help="textrobust's recipe settings: paper or textattack")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
         build = TextAttackRecipe(args.recipe, "en", args.mlm, args.budget)
     else:
-        build = RecipeAttack(args.recipe, "en", args.mlm, args.budget, args.seed)
+        options = {"profile": args.profile} if args.profile != "paper" else {}
+        build = RecipeAttack(args.recipe, "en", args.mlm, args.budget, args.seed, options)
     data = load_dataset("mr")
     examples = data.split("test").head(args.n)
     labels = list(examples.labels)

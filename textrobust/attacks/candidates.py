@@ -48,6 +48,24 @@ def _clean(original: str, proposals: Sequence[str], k: int | None) -> list[str]:
     return kept
 
 
+def textattack_case(word: str, reference: str) -> str:
+    """``word`` in ``reference``'s case as TextAttack's ``recover_word_case`` does it (lower, UPPER,
+    Capitalised, otherwise as given)."""
+    if reference.islower():
+        return word.lower()
+    if reference.isupper() and len(reference) > 1:
+        return word.upper()
+    if reference[:1].isupper() and reference[1:].islower():
+        return word.capitalize()
+    return word
+
+
+def _textattack_clean(original: str, proposals: Sequence[str]) -> list[str]:
+    """TextAttack's filter: any proposal but the word itself (case-sensitive), no WordNet phrases,
+    duplicates dropped (they would give the same text)."""
+    return list(dict.fromkeys(p for p in proposals if p != original and "_" not in p))
+
+
 class _WordCache:
     """A small LRU cache for per-word proposals."""
 
@@ -76,10 +94,13 @@ class EmbeddingNeighbours:
 
     name = "embedding-neighbours"
 
-    def __init__(self, table: Any | Lazy[Any], k: int = 50, min_cos: float = 0.0) -> None:
+    def __init__(
+        self, table: Any | Lazy[Any], k: int = 50, min_cos: float = 0.0, *, textattack: bool = False
+    ) -> None:
         self._table = table
         self.k = k
         self.min_cos = min_cos
+        self.textattack = textattack  # TextAttack's case rule and filter (``WordSwapEmbedding``)
         self._cache = _WordCache()
 
     @property
@@ -97,13 +118,18 @@ class EmbeddingNeighbours:
             found = self._cache.get(key)
             if found is None:
                 neighbours = self.table.neighbours(original.lower(), k=self.k, min_cos=self.min_cos)
-                found = _clean(original, [word for word, _cos in neighbours], self.k)
+                words = [word for word, _cos in neighbours]
+                if self.textattack:
+                    found = _textattack_clean(original, [textattack_case(w, original) for w in words])
+                else:
+                    found = _clean(original, words, self.k)
                 self._cache.put(key, found)
             out.append(found)
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"generator": self.name, "k": self.k, "min_cos": self.min_cos}
+        described = {"generator": self.name, "k": self.k, "min_cos": self.min_cos}
+        return described | ({"textattack": True} if self.textattack else {})
 
 
 class MaskedLMCandidates:
@@ -125,9 +151,15 @@ class MaskedLMCandidates:
         method: Literal["mask", "in-context"] = "mask",
         min_log_prob: float | None = None,
         max_pieces: int = 3,
+        *,
+        textattack: bool = False,
     ) -> None:
         if method not in ("mask", "in-context"):
             raise ValueError(f"unknown masked-LM method {method!r}")
+        if textattack and method != "mask":
+            raise ValueError("TextAttack's word-piece proposals exist for method='mask' (BAE) only")
+        # TextAttack's BAE: word pieces count as words ("##ly" -> "ly"), no case matching.
+        self.textattack = textattack
         self._mlm = mlm
         self.k = k
         self.method = method
@@ -144,6 +176,9 @@ class MaskedLMCandidates:
     def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
         if not indices:
             return []
+        if self.textattack:
+            words = self.mlm.at_mask_textattack(text, indices, self.k)
+            return [_textattack_clean(text.words[i], found) for i, found in zip(indices, words, strict=True)]
         if self.method == "mask":
             proposals = self.mlm.at_mask(text, indices, self.k)
         else:
@@ -161,6 +196,7 @@ class MaskedLMCandidates:
             "k": self.k,
             "method": self.method,
             "min_log_prob": self.min_log_prob,
+            **({"textattack": True} if self.textattack else {}),
         }
 
 
@@ -177,11 +213,17 @@ class WordNetSynonyms:
     name = "wordnet"
 
     def __init__(
-        self, wordnet: Any | Lazy[Any], pos_tagger: Any | Lazy[Any] | None = None, k: int | None = None
+        self,
+        wordnet: Any | Lazy[Any],
+        pos_tagger: Any | Lazy[Any] | None = None,
+        k: int | None = None,
+        *,
+        textattack: bool = False,
     ) -> None:
         self._wordnet = wordnet
         self._pos_tagger = pos_tagger
         self.k = k
+        self.textattack = textattack  # TextAttack's filter: the word's own lemma in another case stays
         self._cache = _WordCache()
         self._tags: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
 
@@ -223,13 +265,18 @@ class WordNetSynonyms:
             key = (original, pos)
             found = self._cache.get(key)
             if found is None:
-                found = _clean(original, self.wordnet.synonyms(original.lower(), pos=pos), self.k)
+                if self.textattack:
+                    lemmas = self.wordnet.synonyms(original, pos=pos, keep_word=True)
+                    found = _textattack_clean(original, lemmas)
+                else:
+                    found = _clean(original, self.wordnet.synonyms(original.lower(), pos=pos), self.k)
                 self._cache.put(key, found)
             out.append(found)
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"generator": self.name, "k": self.k, "pos_filtered": self._pos_tagger is not None}
+        described = {"generator": self.name, "k": self.k, "pos_filtered": self._pos_tagger is not None}
+        return described | ({"textattack": True} if self.textattack else {})
 
 
 class CandidateCache:

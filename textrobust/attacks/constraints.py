@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from textrobust.attacks.lazy import Lazy, resolve
-from textrobust.data.text import SplitText, is_word
+from textrobust.data.text import SplitText, WordRule, is_word
 
 # The names recipes and the CLI use to switch constraints off.
 CONSTRAINT_NAMES = (
@@ -83,12 +83,16 @@ class NoRepeatModification(_Base):
 
 
 class Stopwords(_Base):
-    """Stopwords are never changed (case-insensitive)."""
+    """Stopwords are never changed (case-insensitive; ``case_sensitive``: as TextAttack, where "The"
+    is no stopword)."""
 
     name = "stopwords"
 
-    def __init__(self, stopwords: Collection[str] | Lazy[Collection[str]]) -> None:
+    def __init__(
+        self, stopwords: Collection[str] | Lazy[Collection[str]], *, case_sensitive: bool = False
+    ) -> None:
         self._stopwords = stopwords
+        self.case_sensitive = case_sensitive
 
     @property
     def stopwords(self) -> Collection[str]:
@@ -99,10 +103,12 @@ class Stopwords(_Base):
 
     def check_position(self, step: Step) -> str | None:
         word = step.original.words[step.index]
-        return f"'{word}' is a stopword" if word.lower() in self.stopwords else None
+        key = word if self.case_sensitive else word.lower()
+        return f"'{word}' is a stopword" if key in self.stopwords else None
 
     def describe(self) -> dict[str, Any]:
-        return {"constraint": self.name, "count": len(self.stopwords)}
+        described = {"constraint": self.name, "count": len(self.stopwords)}
+        return described | ({"case_sensitive": True} if self.case_sensitive else {})
 
 
 class MaxWordsChanged(_Base):
@@ -175,18 +181,31 @@ class _TagCache:
 class SamePartOfSpeech(_Base):
     """The candidate has the original word's part of speech (optionally NOUN↔VERB swaps allowed).
 
-    Tags come from a ``POSTagger`` (universal tags) run on a window of ``window`` words on each
-    side: the original word in the original text, each candidate in the current text (TextFooler's
-    released code tags the same ±4-word window).
+    Tags come from a ``POSTagger`` (universal tags) run on a window of ``window`` words before and
+    ``window_after`` (default: ``window``) after the word: the original word in the original text,
+    each candidate in the ``context`` text — the ``current`` one (TextFooler's released code, ±4
+    words) or the ``original`` one (TextAttack's ``PartOfSpeech``: 4 words before, 3 after).
     """
 
     name = "pos"
     SWAPPABLE = frozenset({"NOUN", "VERB"})
 
-    def __init__(self, tagger: Any | Lazy[Any], allow_noun_verb_swap: bool = False, window: int = 4) -> None:
+    def __init__(
+        self,
+        tagger: Any | Lazy[Any],
+        allow_noun_verb_swap: bool = False,
+        window: int = 4,
+        *,
+        window_after: int | None = None,
+        context: Literal["current", "original"] = "current",
+    ) -> None:
+        if context not in ("current", "original"):
+            raise ValueError(f"context must be 'current' or 'original', not {context!r}")
         self._tagger = tagger
         self.allow_noun_verb_swap = allow_noun_verb_swap
         self.window = window
+        self.window_after = window if window_after is None else window_after
+        self.context = context
         self._cache = _TagCache()
 
     @property
@@ -198,7 +217,7 @@ class SamePartOfSpeech(_Base):
 
     def _window(self, text: SplitText, index: int) -> tuple[tuple[str, ...], int]:
         start = max(0, index - self.window)
-        end = min(len(text), index + self.window + 1)
+        end = min(len(text), index + self.window_after + 1)
         return text.words[start:end], index - start
 
     def _tags(self, windows: list[tuple[str, ...]]) -> list[list[str]]:
@@ -214,8 +233,9 @@ class SamePartOfSpeech(_Base):
     def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
         reference, position = self._window(step.original, step.index)
         windows = [reference]
+        context = step.current if self.context == "current" else step.original
         for candidate in candidates:
-            words, _ = self._window(step.current.replace(step.index, candidate), step.index)
+            words, _ = self._window(context.replace(step.index, candidate), step.index)
             windows.append(words)
         tags = self._tags(windows)
         wanted = tags[0][position]
@@ -229,11 +249,14 @@ class SamePartOfSpeech(_Base):
         return reasons
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described = {
             "constraint": self.name,
             "allow_noun_verb_swap": self.allow_noun_verb_swap,
             "window": self.window,
         }
+        if self.window_after != self.window or self.context != "current":
+            described |= {"window_after": self.window_after, "context": self.context}
+        return described
 
 
 class SentenceSimilarity(_Base):
@@ -244,6 +267,8 @@ class SentenceSimilarity(_Base):
     ``compare_to``: the ``original`` text, or the ``current`` one (the text just before this
     substitution, as TextFooler's code does). ``short_text_threshold``: the threshold used instead
     when the text has fewer words than the window (TextFooler's code lowers it to 0.1 there).
+    ``skip_short_texts``: texts with fewer words than the window are not checked at all, every
+    candidate scoring 1 (TextAttack's ``skip_text_shorter_than_window``).
     """
 
     name = "sentence-similarity"
@@ -257,6 +282,7 @@ class SentenceSimilarity(_Base):
         window: int | None = None,
         compare_to: Literal["original", "current"] = "original",
         short_text_threshold: float | None = None,
+        skip_short_texts: bool = False,
         cache_size: int = 8192,
     ) -> None:
         if metric not in ("cosine", "angular"):
@@ -269,6 +295,7 @@ class SentenceSimilarity(_Base):
         self.window = window
         self.compare_to = compare_to
         self.short_text_threshold = short_text_threshold
+        self.skip_short_texts = skip_short_texts
         self.cache_size = cache_size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
@@ -311,6 +338,8 @@ class SentenceSimilarity(_Base):
         """The similarity of each candidate (in this constraint's metric)."""
         if not candidates:
             return np.zeros(0, dtype=np.float32)
+        if self.skip_short_texts and self.window is not None and len(step.original) < self.window:
+            return np.ones(len(candidates), dtype=np.float32)
         reference_text = step.original if self.compare_to == "original" else step.current
         texts = [reference_text.window(step.index, self.window)]
         texts += [step.current.replace(step.index, c).window(step.index, self.window) for c in candidates]
@@ -335,6 +364,7 @@ class SentenceSimilarity(_Base):
             "window": self.window,
             "compare_to": self.compare_to,
             "short_text_threshold": self.short_text_threshold,
+            **({"skip_short_texts": True} if self.skip_short_texts else {}),
         }
 
 
@@ -401,7 +431,8 @@ class CandidateFilter:
     constraint it breaks (``violations``).
     """
 
-    def __init__(self, constraints: Sequence[Any]) -> None:
+    def __init__(self, constraints: Sequence[Any], word_rule: WordRule = "textrobust") -> None:
+        self.word_rule = word_rule
         self.position_constraints = [c for c in constraints if isinstance(c, PositionConstraint)]
         self.candidate_constraints = [c for c in constraints if isinstance(c, CandidateConstraint)]
         self.rejections: Counter[str] = Counter()
@@ -417,7 +448,7 @@ class CandidateFilter:
     def filter(self, step: Step, candidates: Sequence[str]) -> list[str]:
         """The candidates every candidate constraint accepts (cheap constraints first, as ordered)."""
         current_word = step.current.words[step.index]
-        alive = [c for c in candidates if is_word(c) and c != current_word]
+        alive = [c for c in candidates if is_word(c, self.word_rule) and c != current_word]
         for constraint in self.candidate_constraints:
             if not alive:
                 break

@@ -21,7 +21,7 @@ from textrobust.attacks.goals import Goal
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult
 from textrobust.attacks.search import Problem, Search
-from textrobust.data.text import is_word, split_text
+from textrobust.data.text import WordRule, is_word, split_text
 from textrobust.victims.protocols import Classifier
 
 # Similarity scores re-computed on a stored result may differ from the attack's in the last float
@@ -50,8 +50,12 @@ class WordSubstitutionAttack:
         language: str = "en",
         seed: int = 0,
         notes: str = "",
+        word_rule: WordRule = "textrobust",
+        profile: str = "paper",
     ) -> None:
         self.name = name
+        self.word_rule = word_rule
+        self.profile = profile
         self.candidates = candidates
         self.constraints = list(constraints)
         self.search = search
@@ -105,12 +109,14 @@ class WordSubstitutionAttack:
             "search": self.search.describe(),
             "goal": self.goal.describe(),
             "notes": self.notes,
+            "profile": self.profile,
+            "word_rule": self.word_rule,
         }
 
     # -- attacking -----------------------------------------------------------------------------
     def attack(self, text: str, label: int, victim: Classifier) -> AttackResult:
         started = time.perf_counter()
-        original = split_text(text)
+        original = split_text(text, self.word_rule)
         oracle = QueryOracle(victim, self.goal, label, self.max_queries)
         result = oracle.original_result(text, len(original))
         if result.status == "skipped":
@@ -122,7 +128,7 @@ class WordSubstitutionAttack:
                 original,
                 oracle,
                 CandidateCache(self.candidates),
-                CandidateFilter(self.constraints),
+                CandidateFilter(self.constraints, self.word_rule),
                 similarity=next(
                     (c for c in self.candidate_constraints if isinstance(c, SentenceSimilarity)), None
                 ),
@@ -158,10 +164,10 @@ class WordSubstitutionAttack:
         violations: list[str] = []
         if result.adversarial_text is None:
             return ["a successful result has no adversarial text"]
-        original = split_text(result.original_text)
+        original = split_text(result.original_text, self.word_rule)
         current = original
         modified: set[int] = set()
-        checks = CandidateFilter(self.constraints)
+        checks = CandidateFilter(self.constraints, self.word_rule)
         for number, change in enumerate(result.changes, start=1):
             where = f"change {number} (word {change.index} '{change.original}' → '{change.replacement}')"
             if not 0 <= change.index < len(original):
@@ -170,7 +176,7 @@ class WordSubstitutionAttack:
             if current.words[change.index] != change.original:
                 violations.append(f"{where}: the word there is '{current.words[change.index]}'")
                 return violations
-            if not is_word(change.replacement):
+            if not is_word(change.replacement, self.word_rule):
                 violations.append(f"{where}: the replacement is not a single word")
                 return violations
             step = Step(original, current, change.index, frozenset(modified))

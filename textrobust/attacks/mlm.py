@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import string
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -128,6 +130,7 @@ class MaskedLanguageModel:
                 f"{name or 'the model'} has no mask token: pass a fill-mask (masked LM) model"
             )
         size = int(model.get_output_embeddings().weight.shape[0])
+        self._ta_tokens: tuple[np.ndarray, list[str]] | None = None
         self.language = language
         self._is_fragment = FRAGMENT_TESTS.get(language or "", lambda word: False)
         self._vocab = _vocabulary(tokenizer, size, language)
@@ -182,6 +185,54 @@ class MaskedLanguageModel:
             for key, proposals in zip(missing, self._fill_masks(inputs, k), strict=True):
                 self._remember(key, proposals)
         return [self._cache[key] for key in keys]
+
+    def at_mask_textattack(self, text: SplitText, indices: Sequence[int], k: int) -> list[list[str]]:
+        """TextAttack's BAE proposals (``WordSwapMaskedLM(method="bae")``): the whole text with the word
+        masked, tokens by probability, word pieces stripped of their marker counting as words; the first
+        ``k`` tokens that are one word and not punctuation, of which those with a Latin letter are kept."""
+        import torch
+
+        keys = [("mask-textattack", text.replace(i, self.tokenizer.mask_token).text, k) for i in indices]
+        missing = list(dict.fromkeys(key for key in keys if key not in self._cache))
+        counts, kept = self._textattack_tokens()
+        for start in range(0, len(missing), self.batch_size):
+            chunk = missing[start : start + self.batch_size]
+            encoded, _ = self._encode([key[1] for key in chunk])
+            first_mask: dict[int, int] = {}
+            for row, column in (encoded["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist():
+                first_mask.setdefault(row, column)
+            rows = sorted(first_mask)
+            logits = self._logits_at(encoded, rows, [first_mask[r] for r in rows]) if rows else None
+            for row, key in enumerate(chunk):
+                if row not in first_mask:  # the mask was truncated away
+                    self._remember(key, [])
+                    continue
+                probabilities = torch.softmax(logits[rows.index(row)], dim=0)
+                ranked = torch.argsort(probabilities, descending=True).numpy()
+                top = ranked[counts[ranked]][:k]
+                self._remember(key, [kept[i] for i in top if kept[i]])
+        return [self._cache[key] for key in keys]
+
+    def _textattack_tokens(self) -> tuple[np.ndarray, list[str]]:
+        """Per token id: does TextAttack count it as a word proposal, and the word it adds (empty: dropped
+        after counting, i.e. no Latin letter, or a special token)."""
+        if self._ta_tokens is None:
+            size = len(self._vocab.strings)
+            tokens = self.tokenizer.convert_ids_to_tokens(list(range(size)))
+            special = set(getattr(self.tokenizer, "all_special_ids", []))
+            counts = np.zeros(size, dtype=bool)
+            kept = [""] * size
+            for i, token in enumerate(tokens):
+                if not isinstance(token, str) or not token:
+                    continue
+                word = token.replace("##", "").replace("Ġ", "")  # strip_BPE_artifacts (WordPiece, BPE)
+                if not is_word(word, "textattack") or all(c in string.punctuation for c in word):
+                    continue
+                counts[i] = True
+                if i not in special and re.search("[a-zA-Z]", word):
+                    kept[i] = word
+            self._ta_tokens = (counts, kept)
+        return self._ta_tokens
 
     def in_context(
         self, text: SplitText, indices: Sequence[int], k: int, max_pieces: int = 3, piece_k: int = 24

@@ -290,6 +290,89 @@ def a2t(r: RecipeResources) -> WordSubstitutionAttack:
     )
 
 
+# -- TextAttack 0.3.11's settings (``--profile textattack``) -----------------------------------
+# The same four parts, with TextAttack's values and rules; each line says what differs from the paper
+# recipe above. Common to all: TextAttack's word splitting (``words_from_text``: "that’s" is two words,
+# "movie--dumb" one), its tie-breaking (``ordering="textattack"`` in the search), and our stopword list,
+# sentence encoder, POS tagger, neighbour table and WordNet (TextAttack's own are not offline here;
+# benchmarks/peer_textattack gives TextAttack the same ones).
+
+
+def textfooler_textattack(r: RecipeResources) -> WordSubstitutionAttack:
+    """TextFooler as TextAttack's ``TextFoolerJin2019``."""
+    return WordSubstitutionAttack(
+        "textfooler",
+        # K = 50 as the paper; TextAttack's case rule (recover_word_case) and no cosine floor here
+        candidates=EmbeddingNeighbours(r.neighbours(), k=50, textattack=True),
+        constraints=[
+            NoRepeatModification(),
+            # TextAttack has its own TextFooler list (ours here, see above), compared case-sensitively
+            Stopwords(r.stopwords(), case_sensitive=True),
+            WordEmbeddingCosine(r.neighbours(), min_cos=0.5),  # as the released code
+            # POS of the candidate in the *original* text, 4 words before and 3 after (paper recipe:
+            # the current text, ±4 words)
+            SamePartOfSpeech(r.pos_tagger(), allow_noun_verb_swap=True, window_after=3, context="original"),
+            # angular ≥ 0.840845057 = 1 − 0.5/π on 15 words (paper recipe: 1 − 0.3/π), texts shorter than
+            # the window not checked (paper recipe: 1 − 0.9/π there)
+            SentenceSimilarity(
+                r.sentence_encoder(),
+                threshold=0.840845057,
+                metric="angular",
+                window=15,
+                compare_to="current",
+                skip_short_texts=True,
+            ),
+        ],
+        search=GreedyByImportance("deletion", ordering="textattack"),
+        goal=UntargetedLabelFlip(),
+        word_rule="textattack",
+        profile="textattack",
+    )
+
+
+def pwws_textattack(r: RecipeResources) -> WordSubstitutionAttack:
+    """PWWS as TextAttack's ``PWWSRen2019``."""
+    return WordSubstitutionAttack(
+        "pwws",
+        # synonyms from every synset of the word, all parts of speech (paper recipe: the word's POS only)
+        candidates=WordNetSynonyms(r.wordnet(), pos_tagger=None, textattack=True),
+        constraints=[NoRepeatModification(), Stopwords(r.stopwords(), case_sensitive=True)],  # "The" is none
+        # softmax([UNK] saliency) × the best swap's score 1 − p(y) (paper recipe: × its drop of p(y))
+        search=GreedyByImportance("pwws", ordering="textattack"),
+        goal=UntargetedLabelFlip(),
+        word_rule="textattack",
+        profile="textattack",
+    )
+
+
+def bae_textattack(r: RecipeResources) -> WordSubstitutionAttack:
+    """BAE-R as TextAttack's ``BAEGarg2019``."""
+    return WordSubstitutionAttack(
+        "bae",
+        # top 50 tokens, word pieces accepted without their "##" (paper recipe: whole words only)
+        candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask", textattack=True),
+        constraints=[
+            NoRepeatModification(),
+            Stopwords(r.stopwords(), case_sensitive=True),  # "The" is no stopword in TextAttack
+            SamePartOfSpeech(r.pos_tagger(), allow_noun_verb_swap=True, window_after=3, context="original"),
+            # plain cosine ≥ 0.936338023 on 15 words against the original (paper recipe: angular ≥
+            # 1 − 0.2/π), texts shorter than the window not checked (paper recipe: angular ≥ 1 − 0.9/π)
+            SentenceSimilarity(
+                r.sentence_encoder(),
+                threshold=0.936338023,
+                metric="cosine",
+                window=15,
+                compare_to="original",
+                skip_short_texts=True,
+            ),
+        ],
+        search=GreedyByImportance("deletion", candidates_from="current", ordering="textattack"),
+        goal=UntargetedLabelFlip(),
+        word_rule="textattack",
+        profile="textattack",
+    )
+
+
 # The recipes whose candidates come from a masked LM (the only ones a fill-mask model changes).
 MASKED_LM_RECIPES = frozenset({"mlm-synonym", "bert-attack", "bae"})
 
@@ -302,6 +385,15 @@ RECIPES: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
     "a2t": a2t,
 }
 
+
+# Settings profiles: ``paper`` (the recipes above, the authors' settings) or ``textattack``
+# (TextAttack 0.3.11's, so results compare with numbers from that tool).
+PROFILES = ("paper", "textattack")
+TEXTATTACK_PROFILE: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
+    "textfooler": textfooler_textattack,
+    "pwws": pwws_textattack,
+    "bae": bae_textattack,
+}
 
 # One budget for every recipe, so results compare across recipes and with published defenses.
 BUDGET_PROTOCOLS = ("textdefender",)
@@ -341,10 +433,18 @@ def check_attack_options(
     budget_protocol: str | None = None,
     max_words: int | None = None,
     word_list: str | Path | Any | None = None,
+    profile: str = "paper",
 ) -> None:
     """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
     if recipe not in RECIPES:
         raise ParameterError("recipe", f"'{recipe}' is unknown; choose one of {', '.join(RECIPES)}")
+    if profile not in PROFILES:
+        raise ParameterError("profile", f"'{profile}' is unknown; choose one of {', '.join(PROFILES)}")
+    if profile == "textattack" and recipe not in TEXTATTACK_PROFILE:
+        raise ParameterError(
+            "profile",
+            f"'textattack' exists for {', '.join(TEXTATTACK_PROFILE)}; recipe '{recipe}' has only 'paper'",
+        )
     bad = sorted(set(disable) - set(CONSTRAINT_NAMES))
     if bad:
         raise ParameterError(
@@ -377,6 +477,7 @@ def build_attack(
     report_similarity: bool = True,
     prepare: bool = True,
     word_list: str | Path | Any | None = None,
+    profile: str = "paper",
     **resources: Any,
 ) -> WordSubstitutionAttack:
     """A ready attack for a recipe name.
@@ -392,6 +493,8 @@ def build_attack(
     object or a name/path for its loader. ``prepare``: load everything now (fail early).
     ``word_list``: add the ``known-word`` constraint (candidates must be known words): "hunspell"
     for the language's hunspell dictionary, a ``.dic`` / one-word-a-line file, or a loaded ``WordList``.
+    ``profile``: ``paper`` (the authors' settings) or ``textattack`` (TextAttack 0.3.11's settings for
+    textfooler, pwws and bae; see ``TEXTATTACK_PROFILE``).
     """
     check_attack_options(
         recipe,
@@ -401,12 +504,13 @@ def build_attack(
         budget_protocol=budget_protocol,
         max_words=max_words,
         word_list=word_list,
+        profile=profile,
     )
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
         raise TextrobustError(f"unknown resource(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_NAMES)}")
     r = RecipeResources(language, resources, mlm)
-    attack = RECIPES[recipe](r)
+    attack = (TEXTATTACK_PROFILE if profile == "textattack" else RECIPES)[recipe](r)
     attack.language = language
     attack.seed = seed
     if budget_protocol is not None:

@@ -26,6 +26,12 @@ from textrobust.data.text import SplitText
 
 RankBy = Literal["deletion", "unk", "mask", "pwws", "gradient", "order", "random"]
 RANK_METHODS: tuple[str, ...] = ("deletion", "unk", "mask", "pwws", "gradient", "order", "random")
+# How ties and scores are settled: ``textrobust`` (candidates in generator order, stable sorts, importance
+# as a drop of p(y)), or ``textattack``: GreedyWordSwapWIR of TextAttack 0.3.11 — candidates sorted by
+# their text, numpy's default argsort for the ranking, PWWS weighting the best swap's score itself
+# (0 without candidates), a flip chosen among the winners in score order.
+Ordering = Literal["textrobust", "textattack"]
+ORDERINGS: tuple[str, ...] = ("textrobust", "textattack")
 
 
 @dataclass
@@ -88,6 +94,7 @@ class GreedyByImportance:
     text, in batches of growing size up to ``prefetch`` positions; ``current`` on the text as
     it is when the position comes up (BAE).
     ``beam_width`` > 1 keeps that many best texts at each position instead of one.
+    ``ordering``: ``textrobust`` or ``textattack`` (see ``ORDERINGS``): how ties are broken.
     """
 
     name = "greedy"
@@ -101,7 +108,10 @@ class GreedyByImportance:
         unk_token: str = "[UNK]",
         mask_token: str = "[MASK]",
         prefetch: int = 16,
+        ordering: Ordering = "textrobust",
     ) -> None:
+        if ordering not in ORDERINGS:
+            raise ValueError(f"unknown ordering {ordering!r}; choose one of {', '.join(ORDERINGS)}")
         if rank_by not in RANK_METHODS:
             raise ValueError(f"unknown ranking {rank_by!r}; choose one of {', '.join(RANK_METHODS)}")
         if beam_width < 1:
@@ -114,14 +124,20 @@ class GreedyByImportance:
         self.unk_token = unk_token
         self.mask_token = mask_token
         self.prefetch = prefetch
+        self.ordering = ordering
+
+    @property
+    def textattack(self) -> bool:
+        return self.ordering == "textattack"
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described = {
             "search": self.name,
             "rank_by": self.rank_by,
             "beam_width": self.beam_width,
             "candidates_from": self.candidates_from,
         }
+        return described | ({"ordering": self.ordering} if self.textattack else {})
 
     # -- ranking -------------------------------------------------------------------------------
     def _leave_one_out(self, problem: Problem, positions: list[int]) -> np.ndarray:
@@ -138,7 +154,8 @@ class GreedyByImportance:
         # An empty text (deleting a one-word text) cannot be scored: it keeps the lowest rank.
         scorable = [j for j, t in enumerate(texts) if t.strip()]
         observed = oracle.observe([texts[j] for j in scorable])
-        base = oracle.score(oracle.observe([original.text]))[0]
+        # TextAttack ranks by the score itself; the same order up to float rounding.
+        base = 0.0 if self.textattack else oracle.score(oracle.observe([original.text]))[0]
         for j, row_score in zip(scorable, oracle.score(observed), strict=False):
             importance[j] = row_score - base
         return importance
@@ -157,15 +174,20 @@ class GreedyByImportance:
                 texts.append(original.replace(i, candidate).text)
                 owners.append(j)
         observed = oracle.observe(texts)
-        best_drop = np.full(len(positions), -np.inf)
-        base = oracle.score(oracle.observe([original.text]))[0]
+        best_score = np.full(len(positions), -np.inf)
         for owner, row_score in zip(owners, oracle.score(observed), strict=False):
-            best_drop[owner] = max(best_drop[owner], row_score - base)
+            best_score[owner] = max(best_score[owner], row_score)
         finite = np.isfinite(saliency)
         weights = np.zeros(len(positions))
+        if self.textattack:
+            # TextAttack: a float32 softmax, the best swap's score (not its gain), 0 for a word without swaps.
+            if finite.any():
+                weights[finite] = _softmax(saliency[finite].astype(np.float32))
+            return weights * np.where(np.isfinite(best_score), best_score, 0.0)
         if finite.any():
             weights[finite] = _softmax(saliency[finite])
-        return np.where(np.isfinite(best_drop), weights * best_drop, -np.inf)
+        base = oracle.score(oracle.observe([original.text]))[0]
+        return np.where(np.isfinite(best_score), weights * (best_score - base), -np.inf)
 
     def _gradient(self, problem: Problem, positions: list[int]) -> np.ndarray:
         original = problem.original
@@ -186,7 +208,8 @@ class GreedyByImportance:
             importance = self._gradient(problem, positions)
         else:
             importance = self._leave_one_out(problem, positions)
-        order = np.argsort(-importance, kind="stable")
+        # TextAttack sorts with numpy's default (not stable) argsort; ties then fall as it orders them.
+        order = np.argsort(-importance) if self.textattack else np.argsort(-importance, kind="stable")
         return [positions[j] for j in order]
 
     # -- the walk ------------------------------------------------------------------------------
@@ -235,6 +258,9 @@ class GreedyByImportance:
                 if not candidates:
                     continue
                 texts = [state.text.replace(index, c) for c in candidates]
+                if self.textattack:  # TextAttack sorts candidate texts, so ties go to the first text
+                    order = sorted(range(len(texts)), key=lambda j: texts[j].text)
+                    candidates, texts = [candidates[j] for j in order], [texts[j] for j in order]
                 observed = oracle.observe([t.text for t in texts])
                 queried += len(observed)
                 candidates, texts = candidates[: len(observed)], texts[: len(observed)]
@@ -244,6 +270,8 @@ class GreedyByImportance:
                 success = oracle.succeeded(observed)
                 if success.any():
                     winners = np.flatnonzero(success)
+                    if self.textattack:  # TextAttack walks the winners from the highest score down
+                        winners = winners[np.argsort(-scores[winners], kind="stable")]
                     similarities = (
                         problem.similarity.scores(step, [candidates[j] for j in winners])
                         if problem.similarity is not None

@@ -61,6 +61,8 @@ def _attack_options(args: argparse.Namespace) -> dict[str, object]:
         options["max_words"] = args.max_words
     if args.word_list is not None:
         options["word_list"] = args.word_list
+    if args.profile != "paper":
+        options["profile"] = args.profile
     return options
 
 
@@ -99,7 +101,7 @@ def attack_command(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from textrobust.attacks.constraints import CONSTRAINT_NAMES
-    from textrobust.attacks.recipes import RECIPES
+    from textrobust.attacks.recipes import PROFILES, RECIPES, TEXTATTACK_PROFILE
     from textrobust.attacks.textattack_adapter import PREFIX, TEXTATTACK_RECIPES
 
     attack = subparsers.add_parser(
@@ -146,6 +148,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="candidates must be known words: 'hunspell' (the language's hunspell dictionary) or a "
         "word-list file",
+    )
+    attack.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="paper",
+        help="recipe settings: the paper's (default) or TextAttack 0.3.11's, for "
+        + ", ".join(TEXTATTACK_PROFILE),
     )
     add_store_argument(attack)
     attack.add_argument(

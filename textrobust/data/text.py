@@ -15,9 +15,18 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 # Inside a word only: between two word characters.
 JOINERS = frozenset("'’-\u200c\u200d")
+
+# How words are cut: ``textrobust`` (above), or ``textattack``: TextAttack 0.3.11's
+# ``words_from_text`` — a run of ``\\w`` characters, homoglyphs and ``'-_*@``, with ``'-_*@`` stripped
+# from both ends ("movie--dumb" is one word, "that’s" two: the curly apostrophe is no joiner there).
+WordRule = Literal["textrobust", "textattack"]
+WORD_RULES: tuple[str, ...] = ("textrobust", "textattack")
+_TEXTATTACK_EXTRA = frozenset("˗৭Ȣ𝟕бƼᏎƷᒿlO`ɑЬϲԁе𝚏ɡհіϳ𝒌ⅼｍոорԛⲅѕ𝚝սѵԝ×уᴢ'-_*@")
+_TEXTATTACK_STRIP = "'-_*@"
 
 
 @lru_cache(maxsize=4096)
@@ -46,6 +55,34 @@ def _word_spans(text: str) -> Iterator[tuple[int, int]]:
             else:
                 break
         yield start, i
+
+
+def _textattack_word_spans(text: str) -> Iterator[tuple[int, int]]:
+    n = len(text)
+    i = 0
+    while i < n:
+        if not (text[i].isalnum() or text[i] in _TEXTATTACK_EXTRA):
+            i += 1
+            continue
+        start = i
+        while i < n and (text[i].isalnum() or text[i] in _TEXTATTACK_EXTRA):
+            i += 1
+        end = i
+        while start < end and text[start] in _TEXTATTACK_STRIP:
+            start += 1
+        while end > start and text[end - 1] in _TEXTATTACK_STRIP:
+            end -= 1
+        if start < end:
+            yield start, end
+
+
+def word_spans(text: str, rule: WordRule = "textrobust") -> Iterator[tuple[int, int]]:
+    """Character spans of the words of ``text`` under a word rule."""
+    if rule == "textattack":
+        return _textattack_word_spans(text)
+    if rule != "textrobust":
+        raise ValueError(f"unknown word rule {rule!r}; choose one of {', '.join(WORD_RULES)}")
+    return _word_spans(text)
 
 
 @dataclass(frozen=True)
@@ -146,12 +183,12 @@ class SplitText:
         return self.span_text(*self.window_bounds(index, size))
 
 
-def split_text(text: str) -> SplitText:
+def split_text(text: str, rule: WordRule = "textrobust") -> SplitText:
     """Split ``text`` into words and separators; ``split_text(t).text == t`` for every string."""
     words: list[str] = []
     separators: list[str] = []
     position = 0
-    for start, end in _word_spans(text):
+    for start, end in word_spans(text, rule):
         separators.append(text[position:start])
         words.append(text[start:end])
         position = end
@@ -159,11 +196,11 @@ def split_text(text: str) -> SplitText:
     return SplitText(tuple(words), tuple(separators), text)
 
 
-def is_word(candidate: str) -> bool:
+def is_word(candidate: str, rule: WordRule = "textrobust") -> bool:
     """Whether ``candidate`` is exactly one word, so it can replace a word without changing the split."""
     if not candidate:
         return False
-    spans = list(_word_spans(candidate))
+    spans = list(word_spans(candidate, rule))
     return spans == [(0, len(candidate))]
 
 

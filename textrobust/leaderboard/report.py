@@ -221,6 +221,8 @@ def recipe_label(recipe: str, options: dict[str, Any]) -> str:
     """The recipe as the report names it: with the options that make a variant of it ("mlm-synonym
     (max 1 word)"), so two variants of one recipe stay two rows."""
     parts = []
+    if options.get("profile", "paper") != "paper":
+        parts.append(f"{options['profile']} profile")
     if options.get("max_words") is not None:
         parts.append(f"max {options['max_words']} word{'s' if options['max_words'] != 1 else ''}")
     if options.get("budget_protocol"):

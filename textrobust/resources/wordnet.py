@@ -157,8 +157,11 @@ class WordNet:
                 found.extend((synset_id, form) for synset_id in self._index[(form, tag)])
         return found
 
-    def synonyms(self, word: str, pos: str | None = None, multiword: bool = False) -> list[str]:
-        """Lemmas sharing a synset with ``word``, most frequent sense first, ``word`` itself excluded.
+    def synonyms(
+        self, word: str, pos: str | None = None, multiword: bool = False, keep_word: bool = False
+    ) -> list[str]:
+        """Lemmas sharing a synset with ``word``, most frequent sense first, ``word`` itself excluded
+        (kept, in WordNet's spelling, with ``keep_word``: TextAttack compares case-sensitively later).
 
         Multi-word lemmas (``ice_cream``) are left out unless ``multiword``, which returns them with spaces.
         """
@@ -167,7 +170,7 @@ class WordNet:
         for synset_id, _ in self.synset_ids(word, pos):
             for lemma in self.lexicon.synsets[synset_id][1]:
                 candidate = _surface(lemma, multiword)
-                if candidate is not None and candidate.lower() != lowered:
+                if candidate is not None and (keep_word or candidate.lower() != lowered):
                     result.setdefault(candidate, None)
         return list(result)
 
