@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=int, default=None)
     parser.add_argument("--mlm", default=None)
-    parser.add_argument("--profile", default="paper", help="textrobust's recipe settings: paper or textattack")
+    parser.add_argument("--profile", default="paper", help="recipe settings: paper or textattack")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
