@@ -8,6 +8,7 @@ from typing import Any, Literal, Protocol
 
 from textrobust.attacks.lazy import Lazy, resolve
 from textrobust.attacks.mlm import MaskedLanguageModel
+from textrobust.attacks.requests import Steps, run_now
 from textrobust.data.text import SplitText, is_word, match_case, same_word
 
 # Universal POS tag -> WordNet POS.
@@ -174,13 +175,16 @@ class MaskedLMCandidates:
         self.mlm  # noqa: B018 - loads it
 
     def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        return run_now(self.candidates_steps(text, indices))
+
+    def candidates_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
         if not indices:
             return []
         if self.textattack:
-            words = self.mlm.at_mask_textattack(text, indices, self.k)
+            words = yield from self.mlm.at_mask_textattack_steps(text, indices, self.k)
             return [_textattack_clean(text.words[i], found) for i, found in zip(indices, words, strict=True)]
         if self.method == "mask":
-            proposals = self.mlm.at_mask(text, indices, self.k)
+            proposals = yield from self.mlm.at_mask_steps(text, indices, self.k)
         else:
             proposals = self.mlm.in_context(text, indices, self.k, max_pieces=self.max_pieces)
         out = []
@@ -288,9 +292,17 @@ class CandidateCache:
         self._found: dict[tuple[tuple[str, ...], int], list[str]] = {}
 
     def generate(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+        return run_now(self.generate_steps(text, indices))
+
+    def generate_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
         missing = [i for i in dict.fromkeys(indices) if (text.words, i) not in self._found]
         if missing:
-            for index, found in zip(missing, self.generator.candidates(text, missing), strict=True):
+            stepwise = getattr(self.generator, "candidates_steps", None)
+            if stepwise is not None:
+                generated = yield from stepwise(text, missing)
+            else:
+                generated = self.generator.candidates(text, missing)
+            for index, found in zip(missing, generated, strict=True):
                 self._found[(text.words, index)] = found
         return [self._found[(text.words, i)] for i in indices]
 

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from textrobust.attacks.lazy import Lazy, resolve
+from textrobust.attacks.requests import Call, Steps, run_now
 from textrobust.data.text import SplitText, WordRule, is_word
 
 # The names recipes and the CLI use to switch constraints off.
@@ -220,24 +221,32 @@ class SamePartOfSpeech(_Base):
         end = min(len(text), index + self.window_after + 1)
         return text.words[start:end], index - start
 
-    def _tags(self, windows: list[tuple[str, ...]]) -> list[list[str]]:
+    def _tags(self, windows: list[tuple[str, ...]]) -> Steps[list[list[str]]]:
         cache = self._cache.items
         missing = list(dict.fromkeys(w for w in windows if w not in cache))
         if missing:
-            for words, tags in zip(missing, self.tagger.tag_batch([list(w) for w in missing]), strict=True):
+            tagger = self.tagger
+            tagged = yield Call(("pos", id(tagger)), self._tag_windows, missing)
+            for words, tags in zip(missing, tagged, strict=True):
                 cache[words] = list(tags)
             while len(cache) > self._cache.size:
                 cache.popitem(last=False)
         return [cache[w] for w in windows]
 
+    def _tag_windows(self, windows: list[tuple[str, ...]]) -> list[list[str]]:
+        return self.tagger.tag_batch([list(w) for w in windows])
+
     def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        return run_now(self.check_candidates_steps(step, candidates))
+
+    def check_candidates_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str | None]]:
         reference, position = self._window(step.original, step.index)
         windows = [reference]
         context = step.current if self.context == "current" else step.original
         for candidate in candidates:
             words, _ = self._window(context.replace(step.index, candidate), step.index)
             windows.append(words)
-        tags = self._tags(windows)
+        tags = yield from self._tags(windows)
         wanted = tags[0][position]
         reasons: list[str | None] = []
         for candidate_tags in tags[1:]:
@@ -308,11 +317,17 @@ class SentenceSimilarity(_Base):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Rows L2-normalised; cached by text."""
+        return run_now(self.encode_steps(texts))
+
+    def _unit_vectors(self, texts: list[str]) -> np.ndarray:
+        vectors = np.asarray(self.encoder.encode(texts), dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def encode_steps(self, texts: Sequence[str]) -> Steps[np.ndarray]:
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
-            vectors = np.asarray(self.encoder.encode(missing), dtype=np.float32)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.maximum(norms, 1e-12)
+            encoder = self.encoder
+            vectors = yield Call(("encoder", id(encoder)), self._unit_vectors, missing)
             for text, vector in zip(missing, vectors, strict=True):
                 self._vectors[text] = vector
         rows = []
@@ -336,6 +351,9 @@ class SentenceSimilarity(_Base):
 
     def scores(self, step: Step, candidates: Sequence[str]) -> np.ndarray:
         """The similarity of each candidate (in this constraint's metric)."""
+        return run_now(self.scores_steps(step, candidates))
+
+    def scores_steps(self, step: Step, candidates: Sequence[str]) -> Steps[np.ndarray]:
         if not candidates:
             return np.zeros(0, dtype=np.float32)
         if self.skip_short_texts and self.window is not None and len(step.original) < self.window:
@@ -343,17 +361,23 @@ class SentenceSimilarity(_Base):
         reference_text = step.original if self.compare_to == "original" else step.current
         texts = [reference_text.window(step.index, self.window)]
         texts += [step.current.replace(step.index, c).window(step.index, self.window) for c in candidates]
-        vectors = self.encode(texts)
+        vectors = yield from self.encode_steps(texts)
         return self.similarity(vectors[1:] @ vectors[0])
 
     def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+        return run_now(self.check_candidates_steps(step, candidates))
+
+    def check_candidates_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str | None]]:
         threshold = self.threshold_for(step.original)
-        scores = self.scores(step, candidates)
+        scores = yield from self.scores_steps(step, candidates)
         return [None if s >= threshold else f"sentence similarity {s:.3f} < {threshold:.3f}" for s in scores]
 
     def text_similarity(self, a: str, b: str) -> float:
         """Cosine between two whole texts (reported in results)."""
-        vectors = self.encode([a, b])
+        return run_now(self.text_similarity_steps(a, b))
+
+    def text_similarity_steps(self, a: str, b: str) -> Steps[float]:
+        vectors = yield from self.encode_steps([a, b])
         return float(np.clip(vectors[0] @ vectors[1], -1.0, 1.0))
 
     def describe(self) -> dict[str, Any]:
@@ -447,12 +471,19 @@ class CandidateFilter:
 
     def filter(self, step: Step, candidates: Sequence[str]) -> list[str]:
         """The candidates every candidate constraint accepts (cheap constraints first, as ordered)."""
+        return run_now(self.filter_steps(step, candidates))
+
+    def filter_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str]]:
         current_word = step.current.words[step.index]
         alive = [c for c in candidates if is_word(c, self.word_rule) and c != current_word]
         for constraint in self.candidate_constraints:
             if not alive:
                 break
-            verdicts = constraint.check_candidates(step, alive)
+            stepwise = getattr(constraint, "check_candidates_steps", None)
+            if stepwise is not None:
+                verdicts = yield from stepwise(step, alive)
+            else:
+                verdicts = constraint.check_candidates(step, alive)
             rejected = sum(v is not None for v in verdicts)
             if rejected:
                 self.rejections[constraint.name] += rejected

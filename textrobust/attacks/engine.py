@@ -19,6 +19,7 @@ from textrobust.attacks.constraints import (
 )
 from textrobust.attacks.goals import Goal
 from textrobust.attacks.oracle import QueryOracle
+from textrobust.attacks.requests import Steps, run_now
 from textrobust.attacks.result import AttackResult
 from textrobust.attacks.search import Problem, Search
 from textrobust.data.text import WordRule, is_word, split_text
@@ -115,10 +116,15 @@ class WordSubstitutionAttack:
 
     # -- attacking -----------------------------------------------------------------------------
     def attack(self, text: str, label: int, victim: Classifier) -> AttackResult:
+        return run_now(self.attack_steps(text, label, victim))
+
+    def attack_steps(self, text: str, label: int, victim: Classifier) -> Steps[AttackResult]:
+        """``attack`` as steps: every model call is yielded, so a worker can pool the calls of several
+        examples into shared batches (``textrobust.attacks.requests.run_together``)."""
         started = time.perf_counter()
         original = split_text(text, self.word_rule)
         oracle = QueryOracle(victim, self.goal, label, self.max_queries)
-        result = oracle.original_result(text, len(original))
+        result = yield from oracle.original_result_steps(text, len(original))
         if result.status == "skipped":
             pass
         elif len(original) == 0:
@@ -134,7 +140,11 @@ class WordSubstitutionAttack:
                 ),
                 seed=self.seed,
             )
-            outcome = self.search.run(problem)
+            stepwise = getattr(self.search, "steps", None)
+            if stepwise is not None:
+                outcome = yield from stepwise(problem)
+            else:
+                outcome = self.search.run(problem)
             if outcome.success:
                 adversarial = outcome.text.text
                 proba = oracle.probabilities(adversarial)
@@ -144,7 +154,7 @@ class WordSubstitutionAttack:
                 result.adversarial_proba = [float(p) for p in proba]
                 result.changes = outcome.changes
                 if self.similarity is not None:
-                    result.similarity = self.similarity.text_similarity(text, adversarial)
+                    result.similarity = yield from self.similarity.text_similarity_steps(text, adversarial)
             else:
                 result.failure_reason = outcome.reason
         result.queries = oracle.queries

@@ -8,11 +8,13 @@ import string
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from textrobust.attacks.requests import Call, Steps, run_now
 from textrobust.data.arabic import is_arabic_word, is_clitic_only, strip_marks
 from textrobust.data.text import SplitText, is_word
 from textrobust.errors import ResourceMissingError
@@ -174,6 +176,9 @@ class MaskedLanguageModel:
     # -- proposals -----------------------------------------------------------------------------
     def at_mask(self, text: SplitText, indices: Sequence[int], k: int) -> list[list[tuple[str, float]]]:
         """Top-``k`` whole words (with log-probabilities) for each word position, the word masked out."""
+        return run_now(self.at_mask_steps(text, indices, k))
+
+    def at_mask_steps(self, text: SplitText, indices: Sequence[int], k: int) -> Steps[list[list[Any]]]:
         keys = []
         for index in indices:
             start, end = text.window_bounds(index, self.context_words)
@@ -181,8 +186,10 @@ class MaskedLanguageModel:
             keys.append(("mask", masked.span_text(start, end), k))
         missing = list(dict.fromkeys(key for key in keys if key not in self._cache))
         if missing:
-            inputs = [key[1] for key in missing]
-            for key, proposals in zip(missing, self._fill_masks(inputs, k), strict=True):
+            found = yield Call(
+                ("mlm", id(self), k), partial(self._fill_masks, k=k), [key[1] for key in missing]
+            )
+            for key, proposals in zip(missing, found, strict=True):
                 self._remember(key, proposals)
         return [self._cache[key] for key in keys]
 
@@ -190,28 +197,42 @@ class MaskedLanguageModel:
         """TextAttack's BAE proposals (``WordSwapMaskedLM(method="bae")``): the whole text with the word
         masked, tokens by probability, word pieces stripped of their marker counting as words; the first
         ``k`` tokens that are one word and not punctuation, of which those with a Latin letter are kept."""
-        import torch
+        return run_now(self.at_mask_textattack_steps(text, indices, k))
 
+    def at_mask_textattack_steps(
+        self, text: SplitText, indices: Sequence[int], k: int
+    ) -> Steps[list[list[Any]]]:
         keys = [("mask-textattack", text.replace(i, self.tokenizer.mask_token).text, k) for i in indices]
         missing = list(dict.fromkeys(key for key in keys if key not in self._cache))
+        if missing:
+            function = partial(self._fill_masks_textattack, k=k)
+            found = yield Call(("mlm-textattack", id(self), k), function, [key[1] for key in missing])
+            for key, proposals in zip(missing, found, strict=True):
+                self._remember(key, proposals)
+        return [self._cache[key] for key in keys]
+
+    def _fill_masks_textattack(self, texts: list[str], k: int) -> list[list[str]]:
+        import torch
+
         counts, kept = self._textattack_tokens()
-        for start in range(0, len(missing), self.batch_size):
-            chunk = missing[start : start + self.batch_size]
-            encoded, _ = self._encode([key[1] for key in chunk])
+        results: list[list[str]] = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = texts[start : start + self.batch_size]
+            encoded, _ = self._encode(chunk)
             first_mask: dict[int, int] = {}
             for row, column in (encoded["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist():
                 first_mask.setdefault(row, column)
             rows = sorted(first_mask)
             logits = self._logits_at(encoded, rows, [first_mask[r] for r in rows]) if rows else None
-            for row, key in enumerate(chunk):
+            for row in range(len(chunk)):
                 if row not in first_mask:  # the mask was truncated away
-                    self._remember(key, [])
+                    results.append([])
                     continue
                 probabilities = torch.softmax(logits[rows.index(row)], dim=0)
                 ranked = torch.argsort(probabilities, descending=True).numpy()
                 top = ranked[counts[ranked]][:k]
-                self._remember(key, [kept[i] for i in top if kept[i]])
-        return [self._cache[key] for key in keys]
+                results.append([kept[i] for i in top if kept[i]])
+        return results
 
     def _textattack_tokens(self) -> tuple[np.ndarray, list[str]]:
         """Per token id: does TextAttack count it as a word proposal, and the word it adds (empty: dropped

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from textrobust.attacks.goals import Goal
+from textrobust.attacks.requests import Call, Steps, run_now
 from textrobust.attacks.result import AttackResult
 from textrobust.errors import TextrobustError
 from textrobust.victims.protocols import Classifier, WhiteBoxVictim
@@ -43,6 +44,10 @@ class QueryOracle:
 
     def observe(self, texts: Sequence[str]) -> np.ndarray:
         """What the attacker sees for ``texts``; fewer rows when the budget runs out (then ``exhausted``)."""
+        return run_now(self.observe_steps(texts))
+
+    def observe_steps(self, texts: Sequence[str]) -> Steps[np.ndarray]:
+        """``observe`` as steps: the victim call is yielded (see ``textrobust.attacks.requests``)."""
         new: list[str] = []
         affordable = len(texts)
         pending: set[str] = set()
@@ -56,13 +61,17 @@ class QueryOracle:
             new.append(text)
             pending.add(text)
         if new:
-            rows = np.asarray(self.victim.predict_proba(new), dtype=np.float64)
+            rows = np.asarray((yield self.victim_call(new)), dtype=np.float64)
             self.queries += len(new)
             for text, row in zip(new, rows, strict=True):
                 self._outputs[text] = row
         if affordable == 0:
             return np.zeros((0, self.n_labels))
         return self.goal.observe(np.stack([self._outputs[text] for text in texts[:affordable]]))
+
+    def victim_call(self, texts: list[str]) -> Call:
+        """The victim's probabilities for ``texts`` as a request (any example of this victim may share it)."""
+        return Call(("victim", id(self.victim)), self.victim.predict_proba, texts)
 
     def score(self, observed: np.ndarray) -> np.ndarray:
         """Closeness to success of each observed row (higher is closer)."""
@@ -93,7 +102,10 @@ class QueryOracle:
 
         The one place where an example is skipped and where the original prediction is recorded.
         """
-        self.observe([text])
+        return run_now(self.original_result_steps(text, num_words))
+
+    def original_result_steps(self, text: str, num_words: int) -> Steps[AttackResult]:
+        yield from self.observe_steps([text])
         proba = self._outputs[text]
         prediction = int(np.argmax(proba))
         result = AttackResult(

@@ -21,6 +21,7 @@ import numpy as np
 from textrobust.attacks.candidates import CandidateCache
 from textrobust.attacks.constraints import CandidateFilter, SentenceSimilarity, Step
 from textrobust.attacks.oracle import QueryOracle
+from textrobust.attacks.requests import Steps, run_now
 from textrobust.attacks.result import WordChange
 from textrobust.data.text import SplitText
 
@@ -140,7 +141,7 @@ class GreedyByImportance:
         return described | ({"ordering": self.ordering} if self.textattack else {})
 
     # -- ranking -------------------------------------------------------------------------------
-    def _leave_one_out(self, problem: Problem, positions: list[int]) -> np.ndarray:
+    def _leave_one_out(self, problem: Problem, positions: list[int]) -> Steps[np.ndarray]:
         original, oracle = problem.original, problem.oracle
         texts: list[str] = []
         for i in positions:
@@ -153,27 +154,28 @@ class GreedyByImportance:
         importance = np.full(len(positions), -np.inf)
         # An empty text (deleting a one-word text) cannot be scored: it keeps the lowest rank.
         scorable = [j for j, t in enumerate(texts) if t.strip()]
-        observed = oracle.observe([texts[j] for j in scorable])
+        observed = yield from oracle.observe_steps([texts[j] for j in scorable])
         # TextAttack ranks by the score itself; the same order up to float rounding.
         base = 0.0 if self.textattack else oracle.score(oracle.observe([original.text]))[0]
         for j, row_score in zip(scorable, oracle.score(observed), strict=False):
             importance[j] = row_score - base
         return importance
 
-    def _pwws(self, problem: Problem, positions: list[int]) -> np.ndarray:
-        saliency = self._leave_one_out(problem, positions)
+    def _pwws(self, problem: Problem, positions: list[int]) -> Steps[np.ndarray]:
+        saliency = yield from self._leave_one_out(problem, positions)
         oracle = problem.oracle
         if oracle.exhausted:
             return saliency
         original = problem.original
-        generated = problem.candidates.generate(original, positions)
+        generated = yield from problem.candidates.generate_steps(original, positions)
         texts: list[str] = []
         owners: list[int] = []
         for j, (i, raw) in enumerate(zip(positions, generated, strict=True)):
-            for candidate in problem.filter.filter(Step(original, original, i, frozenset()), raw):
+            kept = yield from problem.filter.filter_steps(Step(original, original, i, frozenset()), raw)
+            for candidate in kept:
                 texts.append(original.replace(i, candidate).text)
                 owners.append(j)
-        observed = oracle.observe(texts)
+        observed = yield from oracle.observe_steps(texts)
         best_score = np.full(len(positions), -np.inf)
         for owner, row_score in zip(owners, oracle.score(observed), strict=False):
             best_score[owner] = max(best_score[owner], row_score)
@@ -198,22 +200,29 @@ class GreedyByImportance:
 
     def rank(self, problem: Problem, positions: list[int]) -> list[int]:
         """``positions`` from most to least important (ties keep text order)."""
+        return run_now(self.rank_steps(problem, positions))
+
+    def rank_steps(self, problem: Problem, positions: list[int]) -> Steps[list[int]]:
         if self.rank_by == "order":
             return list(positions)
         if self.rank_by == "random":
             return [positions[j] for j in problem.rng.permutation(len(positions))]
         if self.rank_by == "pwws":
-            importance = self._pwws(problem, positions)
+            importance = yield from self._pwws(problem, positions)
         elif self.rank_by == "gradient":
             importance = self._gradient(problem, positions)
         else:
-            importance = self._leave_one_out(problem, positions)
+            importance = yield from self._leave_one_out(problem, positions)
         # TextAttack sorts with numpy's default (not stable) argsort; ties then fall as it orders them.
         order = np.argsort(-importance) if self.textattack else np.argsort(-importance, kind="stable")
         return [positions[j] for j in order]
 
     # -- the walk ------------------------------------------------------------------------------
     def run(self, problem: Problem) -> SearchOutcome:
+        return run_now(self.steps(problem))
+
+    def steps(self, problem: Problem) -> Steps[SearchOutcome]:
+        """``run`` as steps: every model call is yielded (see ``textrobust.attacks.requests``)."""
         original, oracle, pool_of = problem.original, problem.oracle, problem.candidates
         tried_positions = queried = 0
 
@@ -234,7 +243,7 @@ class GreedyByImportance:
         if not positions:
             detail = ", ".join(f"{name} {count}" for name, count in reasons.most_common())
             return SearchOutcome(False, original, reason=f"no word may be changed ({detail or 'no words'})")
-        ranking = self.rank(problem, positions)
+        ranking = yield from self.rank_steps(problem, positions)
         if oracle.exhausted:
             return SearchOutcome(False, original, reason="budget exhausted while ranking words")
         beam = [start]
@@ -242,7 +251,7 @@ class GreedyByImportance:
         for r, index in enumerate(ranking):
             if self.candidates_from == "original" and not pool_of.has(original, index):
                 # Growing batches: most attacks end within a few positions, long ones get big batches.
-                pool_of.generate(original, ranking[r : r + chunk])
+                yield from pool_of.generate_steps(original, ranking[r : r + chunk])
                 chunk = min(chunk * 2, self.prefetch)
             pool = list(beam)
             seen = {state.text.words for state in beam}
@@ -252,8 +261,8 @@ class GreedyByImportance:
                 if problem.filter.position_reason(step) is not None:
                     continue
                 source = original if self.candidates_from == "original" else state.text
-                raw = pool_of.generate(source, [index])[0]
-                candidates = problem.filter.filter(step, raw)
+                raw = (yield from pool_of.generate_steps(source, [index]))[0]
+                candidates = yield from problem.filter.filter_steps(step, raw)
                 tried = True
                 if not candidates:
                     continue
@@ -261,7 +270,7 @@ class GreedyByImportance:
                 if self.textattack:  # TextAttack sorts candidate texts, so ties go to the first text
                     order = sorted(range(len(texts)), key=lambda j: texts[j].text)
                     candidates, texts = [candidates[j] for j in order], [texts[j] for j in order]
-                observed = oracle.observe([t.text for t in texts])
+                observed = yield from oracle.observe_steps([t.text for t in texts])
                 queried += len(observed)
                 candidates, texts = candidates[: len(observed)], texts[: len(observed)]
                 if not candidates:
@@ -272,11 +281,10 @@ class GreedyByImportance:
                     winners = np.flatnonzero(success)
                     if self.textattack:  # TextAttack walks the winners from the highest score down
                         winners = winners[np.argsort(-scores[winners], kind="stable")]
-                    similarities = (
-                        problem.similarity.scores(step, [candidates[j] for j in winners])
-                        if problem.similarity is not None
-                        else None
-                    )
+                    similarities = None
+                    if problem.similarity is not None:
+                        flips = [candidates[j] for j in winners]
+                        similarities = yield from problem.similarity.scores_steps(step, flips)
                     # Among flips: the most similar text (BAE, TextFooler), else the most confident flip.
                     best = winners[
                         int(np.argmax(similarities if similarities is not None else scores[winners]))

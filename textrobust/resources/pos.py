@@ -69,6 +69,9 @@ class SpacyTagger:
             ) from None
         self.name = f"spacy:{model}"
         self.batch_size = batch_size
+        # When the attribute ruler sets universal POS from a token's own text and tag only (as in the
+        # English pipelines without a parser), it runs once per (word, tag) pair, not on every text.
+        self._pos_memo: dict[tuple[str, str], str] | None = {} if _pos_is_token_local(self._nlp) else None
 
     def _doc(self, words: Sequence[str]) -> Any:
         from spacy.tokens import Doc
@@ -87,13 +90,73 @@ class SpacyTagger:
         return tags
 
     def tag(self, words: Sequence[str]) -> list[str]:
-        if not words:
-            return []
-        return self._tags(words, self._nlp(self._doc(words)))
+        return self.tag_batch([words])[0]
 
     def tag_batch(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        docs = self._nlp.pipe((self._doc(words) for words in sentences if words), batch_size=self.batch_size)
-        return [self._tags(words, next(docs)) if words else [] for words in sentences]
+        if self._pos_memo is None:
+            docs = self._nlp.pipe(
+                (self._doc(words) for words in sentences if words), batch_size=self.batch_size
+            )
+            return [self._tags(words, next(docs)) if words else [] for words in sentences]
+        ruler = self._nlp.get_pipe("attribute_ruler")
+        with self._nlp.select_pipes(disable=["attribute_ruler"]):
+            docs = self._nlp.pipe(
+                (self._doc(words) for words in sentences if words), batch_size=self.batch_size
+            )
+            tagged = [[token.tag_ for token in next(docs)] if words else [] for words in sentences]
+        out = []
+        for words, tags in zip(sentences, tagged, strict=True):
+            row = []
+            for word, tag in zip(words, tags, strict=True):
+                if not word.strip():
+                    row.append("X")
+                    continue
+                key = (word, tag)
+                pos = self._pos_memo.get(key)
+                if pos is None:
+                    from spacy.tokens import Doc
+
+                    single = Doc(self._nlp.vocab, words=[word], tags=[tag])
+                    token = ruler(single)[0]
+                    pos = self._pos_memo[key] = token.pos_ or PENN_TO_UNIVERSAL.get(token.tag_, "X")
+                row.append(pos)
+            out.append(row)
+        return out
+
+
+def _needs_parse(token_pattern: dict[str, Any]) -> bool:
+    """Whether a token pattern can only match a parsed token (it asks for a dependency label)."""
+    dep = token_pattern.get("DEP")
+    if dep is None:
+        return False
+    if isinstance(dep, str):
+        return dep != ""
+    if isinstance(dep, dict) and "IN" in dep:
+        return "" not in dep["IN"]
+    if isinstance(dep, dict) and "NOT_IN" in dep:
+        return "" in dep["NOT_IN"]
+    return False
+
+
+def _pos_is_token_local(nlp: Any) -> bool:
+    """Whether, in this pipeline, a token's universal POS depends on its own text and tag only: a tagger
+    then an attribute ruler whose POS-setting patterns are single tokens over TAG / LOWER / ORTH (patterns
+    that need a dependency label never match without a parser)."""
+    if (
+        nlp.pipe_names[-1:] != ["attribute_ruler"]
+        or "parser" in nlp.pipe_names
+        or "morphologizer" in nlp.pipe_names
+    ):
+        return False
+    for pattern in nlp.get_pipe("attribute_ruler").patterns:
+        if "POS" not in pattern["attrs"] and "TAG" not in pattern["attrs"]:
+            continue
+        for tokens in pattern["patterns"]:
+            if any(_needs_parse(token) for token in tokens):
+                continue
+            if len(tokens) != 1 or not set(tokens[0]) <= {"TAG", "LOWER", "ORTH", "IS_SPACE", "DEP"}:
+                return False
+    return True
 
 
 class NLTKTagger:

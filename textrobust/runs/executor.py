@@ -9,6 +9,7 @@ attacks or the store. A Ray executor would submit the same ``attack_shard`` call
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from textrobust.attacks.requests import Steps, run_together
 from textrobust.attacks.result import Attack, AttackResult
 from textrobust.errors import DataError, require_at_least
 from textrobust.seeding import example_seed, seed_everything
@@ -36,6 +38,8 @@ class WorkerSpec:
     load_victim: Callable[[], Classifier]
     build_attack: Callable[[], Attack]
     seed: int = 0
+    # Examples attacked side by side, their model calls pooled into shared batches (1: one at a time).
+    batch_examples: int = 1
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,23 @@ def make_shards(
     return shards
 
 
+@contextlib.contextmanager
+def attack_threads(victim: object) -> Iterator[None]:
+    """Torch's intra-op threads as the victim asks for during an attack (``attack_threads``), restored
+    after: the process keeps its own setting for everything else."""
+    threads = getattr(victim, "attack_threads", None)
+    torch = sys.modules.get("torch")
+    if threads is None or torch is None or threads >= torch.get_num_threads():
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 class Worker:
     """Attacks examples with one victim and one attack, both built once from a :class:`WorkerSpec`."""
 
@@ -73,18 +94,43 @@ class Worker:
     def attack_example(self, index: int, text: str, label: int) -> AttackResult:
         """Attack one example, seeded from the run seed and its index (the attack decides whether it is
         skipped and counts its queries); ``seconds`` is measured here, the original prediction included."""
+        self._check_label(index, label)
+        seed_everything(example_seed(self.spec.seed, index))
+        start = time.perf_counter()
+        with attack_threads(self.victim):
+            result = self.attack.attack(text, label, self.victim)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _check_label(self, index: int, label: int) -> None:
         n_labels = len(self.victim.labels)
         if not 0 <= label < n_labels:
             raise DataError(f"example {index} has label {label} but the victim has {n_labels} labels")
+
+    def _example_steps(self, index: int, text: str, label: int) -> Steps[AttackResult]:
         seed_everything(example_seed(self.spec.seed, index))
         start = time.perf_counter()
-        result = self.attack.attack(text, label, self.victim)
+        result = yield from self.attack.attack_steps(text, label, self.victim)  # type: ignore[attr-defined]
         result.seconds = time.perf_counter() - start
         return result
 
     def attack_shard(self, shard: Shard) -> Iterator[ExampleResult]:
-        for index, text, label in zip(shard.indices, shard.texts, shard.labels, strict=True):
-            yield index, self.attack_example(index, text, label)
+        """Each example's result as soon as it is done: one at a time, or ``batch_examples`` side by side
+        with their model calls pooled (in finishing order; the same results either way)."""
+        examples = list(zip(shard.indices, shard.texts, shard.labels, strict=True))
+        size = self.spec.batch_examples
+        if size <= 1 or not hasattr(self.attack, "attack_steps"):
+            for index, text, label in examples:
+                yield index, self.attack_example(index, text, label)
+            return
+        for start in range(0, len(examples), size):
+            group = examples[start : start + size]
+            for index, _text, label in group:
+                self._check_label(index, label)
+            with attack_threads(self.victim):
+                steps = [self._example_steps(index, text, label) for index, text, label in group]
+                for position, result in run_together(steps):
+                    yield group[position][0], result
 
 
 class Executor(Protocol):

@@ -21,6 +21,8 @@ class TorchVictim:
     """
 
     victim_type: ClassVar[str]
+    # Intra-op threads an attack should give torch on the CPU (None: torch's default, all cores).
+    attack_threads: ClassVar[int | None] = None
 
     def __init__(
         self, module: torch.nn.Module, labels: Sequence[str], *, batch_size: int, device: str
