@@ -473,9 +473,13 @@ class CandidateFilter:
         """The candidates every candidate constraint accepts (cheap constraints first, as ordered)."""
         return run_now(self.filter_steps(step, candidates))
 
-    def filter_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str]]:
+    def words(self, step: Step, candidates: Sequence[str]) -> list[str]:
+        """The candidates that are single words other than the current one (no constraint checked yet)."""
         current_word = step.current.words[step.index]
-        alive = [c for c in candidates if is_word(c, self.word_rule) and c != current_word]
+        return [c for c in candidates if is_word(c, self.word_rule) and c != current_word]
+
+    def filter_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str]]:
+        alive = self.words(step, candidates)
         for constraint in self.candidate_constraints:
             if not alive:
                 break

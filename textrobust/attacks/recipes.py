@@ -29,7 +29,7 @@ from textrobust.attacks.engine import WordSubstitutionAttack
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.lazy import Lazy
 from textrobust.attacks.mlm import MaskedLanguageModel, load_masked_lm
-from textrobust.attacks.search import GreedyByImportance
+from textrobust.attacks.search import ORDERS, GreedyByImportance
 from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError, require_at_least
 from textrobust.resources.wordlist import HUNSPELL
 
@@ -434,12 +434,21 @@ def check_attack_options(
     max_words: int | None = None,
     word_list: str | Path | Any | None = None,
     profile: str = "paper",
+    order: str = "constraints-first",
 ) -> None:
     """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
     if recipe not in RECIPES:
         raise ParameterError("recipe", f"'{recipe}' is unknown; choose one of {', '.join(RECIPES)}")
     if profile not in PROFILES:
         raise ParameterError("profile", f"'{profile}' is unknown; choose one of {', '.join(PROFILES)}")
+    if order not in ORDERS:
+        raise ParameterError("order", f"'{order}' is unknown; choose one of {', '.join(ORDERS)}")
+    if order == "victim-first" and budget is not None:
+        raise ParameterError(
+            "order",
+            "'victim-first' spends queries on candidates the constraints would reject, so a query budget "
+            "would end attacks early; use it without a budget",
+        )
     if profile == "textattack" and recipe not in TEXTATTACK_PROFILE:
         raise ParameterError(
             "profile",
@@ -478,6 +487,7 @@ def build_attack(
     prepare: bool = True,
     word_list: str | Path | Any | None = None,
     profile: str = "paper",
+    order: str = "constraints-first",
     **resources: Any,
 ) -> WordSubstitutionAttack:
     """A ready attack for a recipe name.
@@ -494,7 +504,9 @@ def build_attack(
     ``word_list``: add the ``known-word`` constraint (candidates must be known words): "hunspell"
     for the language's hunspell dictionary, a ``.dic`` / one-word-a-line file, or a loaded ``WordList``.
     ``profile``: ``paper`` (the authors' settings) or ``textattack`` (TextAttack 0.3.11's settings for
-    textfooler, pwws and bae; see ``TEXTATTACK_PROFILE``).
+    textfooler, pwws and bae; see ``TEXTATTACK_PROFILE``). ``order``: ``constraints-first`` or
+    ``victim-first`` (the victim scores every candidate, the constraints are checked from the best one
+    down: the same texts with fewer encoder and tagger calls and more queries; no ``budget`` with it).
     """
     check_attack_options(
         recipe,
@@ -505,6 +517,7 @@ def build_attack(
         max_words=max_words,
         word_list=word_list,
         profile=profile,
+        order=order,
     )
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -535,6 +548,10 @@ def build_attack(
         attack.similarity = SentenceSimilarity(r.sentence_encoder(), threshold=-1.0)
     if hard_label:
         attack.goal = UntargetedLabelFlip(hard_label=True)
+    if order != "constraints-first":
+        if not hasattr(attack.search, "order"):
+            raise TextrobustError(f"the search of recipe '{recipe}' has no order to change")
+        attack.search.order = order  # type: ignore[attr-defined]
     if beam_width is not None:
         if not hasattr(attack.search, "beam_width"):
             raise TextrobustError(f"the search of recipe '{recipe}' has no beam")

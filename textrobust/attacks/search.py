@@ -33,6 +33,12 @@ RANK_METHODS: tuple[str, ...] = ("deletion", "unk", "mask", "pwws", "gradient", 
 # (0 without candidates), a flip chosen among the winners in score order.
 Ordering = Literal["textrobust", "textattack"]
 ORDERINGS: tuple[str, ...] = ("textrobust", "textattack")
+# When constraints are checked: ``constraints-first`` (every candidate checked, the survivors scored by the
+# victim) or ``victim-first`` (every candidate scored, then the constraints checked from the best
+# candidate down, only as far as the choice needs): the same texts, fewer encoder and tagger calls, more
+# victim queries.
+Order = Literal["constraints-first", "victim-first"]
+ORDERS: tuple[str, ...] = ("constraints-first", "victim-first")
 
 
 @dataclass
@@ -96,6 +102,7 @@ class GreedyByImportance:
     it is when the position comes up (BAE).
     ``beam_width`` > 1 keeps that many best texts at each position instead of one.
     ``ordering``: ``textrobust`` or ``textattack`` (see ``ORDERINGS``): how ties are broken.
+    ``order``: ``constraints-first`` or ``victim-first`` (see ``ORDERS``).
     """
 
     name = "greedy"
@@ -110,7 +117,10 @@ class GreedyByImportance:
         mask_token: str = "[MASK]",
         prefetch: int = 16,
         ordering: Ordering = "textrobust",
+        order: Order = "constraints-first",
     ) -> None:
+        if order not in ORDERS:
+            raise ValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
         if ordering not in ORDERINGS:
             raise ValueError(f"unknown ordering {ordering!r}; choose one of {', '.join(ORDERINGS)}")
         if rank_by not in RANK_METHODS:
@@ -126,6 +136,7 @@ class GreedyByImportance:
         self.mask_token = mask_token
         self.prefetch = prefetch
         self.ordering = ordering
+        self.order = order
 
     @property
     def textattack(self) -> bool:
@@ -138,7 +149,8 @@ class GreedyByImportance:
             "beam_width": self.beam_width,
             "candidates_from": self.candidates_from,
         }
-        return described | ({"ordering": self.ordering} if self.textattack else {})
+        described |= {"ordering": self.ordering} if self.textattack else {}
+        return described | ({"order": self.order} if self.order != "constraints-first" else {})
 
     # -- ranking -------------------------------------------------------------------------------
     def _leave_one_out(self, problem: Problem, positions: list[int]) -> Steps[np.ndarray]:
@@ -217,6 +229,36 @@ class GreedyByImportance:
         order = np.argsort(-importance) if self.textattack else np.argsort(-importance, kind="stable")
         return [positions[j] for j in order]
 
+    def _victim_first(
+        self,
+        problem: Problem,
+        step: Step,
+        candidates: list[str],
+        scores: np.ndarray,
+        success: np.ndarray,
+        floor: float,
+    ) -> Steps[list[int]]:
+        """Which scored candidates pass the constraints, as far as the walk needs to know (in their order)."""
+        winners = [j for j in range(len(candidates)) if success[j]]
+        if winners:
+            passed = yield from problem.filter.filter_steps(step, [candidates[j] for j in winners])
+            passing = set(passed)
+            if passing:
+                return [j for j in winners if candidates[j] in passing]
+        checked = set(winners)
+        ranked = [
+            int(j) for j in np.argsort(-scores, kind="stable") if scores[j] > floor and int(j) not in checked
+        ]
+        kept: list[int] = []
+        chunk = 2
+        while ranked and len(kept) < self.beam_width:
+            batch, ranked = ranked[:chunk], ranked[chunk:]
+            passed = yield from problem.filter.filter_steps(step, [candidates[j] for j in batch])
+            passing = set(passed)
+            kept += [j for j in batch if candidates[j] in passing]
+            chunk *= 2
+        return sorted(kept[: self.beam_width] if len(kept) > self.beam_width else kept)
+
     # -- the walk ------------------------------------------------------------------------------
     def run(self, problem: Problem) -> SearchOutcome:
         return run_now(self.steps(problem))
@@ -262,7 +304,10 @@ class GreedyByImportance:
                     continue
                 source = original if self.candidates_from == "original" else state.text
                 raw = (yield from pool_of.generate_steps(source, [index]))[0]
-                candidates = yield from problem.filter.filter_steps(step, raw)
+                if self.order == "victim-first":
+                    candidates = problem.filter.words(step, raw)  # every constraint comes later
+                else:
+                    candidates = yield from problem.filter.filter_steps(step, raw)
                 tried = True
                 if not candidates:
                     continue
@@ -277,6 +322,16 @@ class GreedyByImportance:
                     break
                 scores = oracle.score(observed)
                 success = oracle.succeeded(observed)
+                if self.order == "victim-first":
+                    # The constraints, from the best-scoring candidate down, only where the outcome needs
+                    # them: every flip (the most similar one wins), else the best `beam_width` survivors
+                    # (with one text kept, only those that beat the text as it is).
+                    floor = state.score if self.beam_width == 1 else -np.inf
+                    kept = yield from self._victim_first(problem, step, candidates, scores, success, floor)
+                    candidates, texts = [candidates[j] for j in kept], [texts[j] for j in kept]
+                    scores, success = scores[kept], success[kept]
+                    if not candidates:
+                        continue
                 if success.any():
                     winners = np.flatnonzero(success)
                     if self.textattack:  # TextAttack walks the winners from the highest score down

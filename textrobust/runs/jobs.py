@@ -97,6 +97,7 @@ def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, A
         max_words=attack_options.get("max_words"),
         word_list=attack_options.get("word_list"),
         profile=attack_options.get("profile", "paper"),
+        order=attack_options.get("order", "constraints-first"),
     )
 
 
