@@ -118,10 +118,13 @@ class DictWordNet:
     def __init__(self, synonyms: dict[tuple[str, str | None], list[str]]):
         self._synonyms = synonyms
 
-    def synonyms(self, word: str, pos: str | None = None) -> list[str]:
+    def synonyms(self, word: str, pos: str | None = None, keep_word: bool = False) -> list[str]:
+        word = word.lower()
         if pos is None:
-            return [s for (w, _p), syns in self._synonyms.items() if w == word for s in syns]
-        return list(self._synonyms.get((word, pos), []))
+            found = [s for (w, _p), syns in self._synonyms.items() if w == word for s in syns]
+        else:
+            found = list(self._synonyms.get((word, pos), []))
+        return found if keep_word else [s for s in found if s.lower() != word]
 
     def antonyms(self, word: str, pos: str | None = None) -> list[str]:
         return []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,63 +185,6 @@ def test_recipes_are_deterministic(tiny_resources) -> None:
 
 
 # -- with the real resources and victims ---------------------------------------------------
-
-
-def _real_resources_or_skip() -> None:
-    for module in ("neighbours", "sentence_encoder", "pos", "stopwords"):
-        try:
-            importlib.import_module(f"textrobust.resources.{module}")
-        except ImportError as exc:
-            pytest.skip(f"textrobust.resources.{module} is not importable: {exc}")
-
-
-@pytest.fixture(scope="module")
-def one_thread() -> Iterator[None]:
-    """Torch on one thread: on a small shared machine, more threads than free cores are many times slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def real_resources(one_thread) -> dict[str, object]:
-    _real_resources_or_skip()
-    from textrobust.resources.neighbours import load_neighbour_table
-    from textrobust.resources.pos import load_pos_tagger
-    from textrobust.resources.sentence_encoder import load_sentence_encoder
-    from textrobust.resources.stopwords import stopwords
-
-    return {
-        "neighbours": load_neighbour_table("counter-fitted-glove-50d"),
-        "sentence_encoder": load_sentence_encoder("use-multilingual"),
-        "pos_tagger": load_pos_tagger("en"),
-        "stopwords": stopwords("en"),
-    }
-
-
-@pytest.fixture(scope="module")
-def mr_wordcnn(mr_dataset):
-    """A WordCNN trained for two epochs on 2,000 MR sentences (random embeddings; about 6 s on 2 cores)."""
-    from textrobust.data import Dataset
-    from textrobust.victims.training import TrainConfig, train_victim
-
-    data = Dataset(
-        "mr-2k",
-        "en",
-        mr_dataset.label_names,
-        {
-            "train": mr_dataset.split("train").head(2000),
-            "validation": mr_dataset.split("validation").head(200),
-            "test": mr_dataset.split("test").head(20),
-        },
-    )
-    victim, _report = train_victim(
-        "wordcnn", data, config=TrainConfig(epochs=2, progress=False, seed=0), vectors=None
-    )
-    return victim, data.split("test")
 
 
 def _attack_examples(attack: WordSubstitutionAttack, victim, split, n: int) -> Iterator[AttackResult]:

@@ -114,3 +114,14 @@ def test_a_dataset_filter_keeps_only_its_runs(report_store) -> None:
     with Store(report_store["store"]) as store:
         assert build_report(store, dataset="elsewhere").entries == ()
         assert build_report(store, dataset="keywords").entries
+
+
+def test_a_runs_settings_profile_and_order_name_its_recipe_row() -> None:
+    from textrobust.leaderboard.report import recipe_label
+
+    assert recipe_label("textfooler", {}) == "textfooler"
+    assert recipe_label("textfooler", {"profile": "paper"}) == "textfooler"
+    assert recipe_label("textfooler", {"profile": "textattack"}) == "textfooler (textattack profile)"
+    assert recipe_label("bae", {"profile": "textattack", "order": "victim-first"}) == (
+        "bae (textattack profile; victim-first)"
+    )

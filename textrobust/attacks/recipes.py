@@ -435,6 +435,7 @@ def check_attack_options(
     word_list: str | Path | Any | None = None,
     profile: str = "paper",
     order: str = "constraints-first",
+    language: str = "en",
 ) -> None:
     """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
     if recipe not in RECIPES:
@@ -448,6 +449,10 @@ def check_attack_options(
             "order",
             "'victim-first' spends queries on candidates the constraints would reject, so a query budget "
             "would end attacks early; use it without a budget",
+        )
+    if profile == "textattack" and language != "en":
+        raise ParameterError(
+            "profile", "'textattack' reproduces TextAttack's English recipes; it is English only"
         )
     if profile == "textattack" and recipe not in TEXTATTACK_PROFILE:
         raise ParameterError(
@@ -518,6 +523,7 @@ def build_attack(
         word_list=word_list,
         profile=profile,
         order=order,
+        language=language,
     )
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:

@@ -63,6 +63,8 @@ def _attack_options(args: argparse.Namespace) -> dict[str, object]:
         options["word_list"] = args.word_list
     if args.profile != "paper":
         options["profile"] = args.profile
+    if args.order != "constraints-first":
+        options["order"] = args.order
     return options
 
 
@@ -75,7 +77,8 @@ def attack_command(args: argparse.Namespace) -> int:
         outcome = attack_saved_victim(
             args.victim, args.recipe, dataset=dataset_from_args(args), split=args.split, n=args.n,
             seed=args.seed, budget=args.budget, mlm=args.mlm, attack_options=_attack_options(args),
-            store=args.store, workers=args.workers, resume=args.resume, progress=not args.no_progress,
+            store=args.store, workers=args.workers, batch_examples=args.batch_examples, resume=args.resume,
+            progress=not args.no_progress,
             notify=_note,
         )  # fmt: skip
     except KeyboardInterrupt:
@@ -102,7 +105,9 @@ def attack_command(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     from textrobust.attacks.constraints import CONSTRAINT_NAMES
     from textrobust.attacks.recipes import PROFILES, RECIPES, TEXTATTACK_PROFILE
+    from textrobust.attacks.search import ORDERS
     from textrobust.attacks.textattack_adapter import PREFIX, TEXTATTACK_RECIPES
+    from textrobust.runs.executor import DEFAULT_BATCH_EXAMPLES
 
     attack = subparsers.add_parser(
         "attack",
@@ -156,6 +161,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="recipe settings: the paper's (default) or TextAttack 0.3.11's, for "
         + ", ".join(TEXTATTACK_PROFILE),
     )
+    attack.add_argument(
+        "--order",
+        choices=ORDERS,
+        default="constraints-first",
+        help="victim-first: score every candidate, check constraints from the best down (the same texts, "
+        "fewer encoder/tagger calls, more queries; no --budget)",
+    )
     add_store_argument(attack)
     attack.add_argument(
         "--export", type=Path, default=None, help="also write the run's results to a JSONL file"
@@ -165,6 +177,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     attack.add_argument(
         "--workers", type=int, default=1, help="local worker processes (default: %(default)s, in-process)"
+    )
+    attack.add_argument(
+        "--batch-examples",
+        type=int,
+        default=DEFAULT_BATCH_EXAMPLES,
+        help="examples each worker attacks side by side, pooling their model calls (default: %(default)s; "
+        "1: one at a time; the results are the same)",
     )
     attack.add_argument(
         "--show-diffs", action="store_true", help="print before/after of each successful attack"

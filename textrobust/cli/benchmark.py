@@ -93,7 +93,7 @@ class Config:
 
 
 # Keys of an [[attacks.variants]] table besides ``recipe``: build_attack options.
-_VARIANT_KEYS = {"recipe", "max_words", "disable", "word_list", "budget_protocol", "profile"}
+_VARIANT_KEYS = {"recipe", "max_words", "disable", "word_list", "budget_protocol", "profile", "order"}
 # A victim's ``model = "@mlm"`` is the benchmark's masked LM used as the encoder (the seed paper's setup:
 # one Arabic BERT proposes the substitutes and, fine-tuned, is a victim).
 MLM_MODEL = "@mlm"

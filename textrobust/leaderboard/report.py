@@ -223,6 +223,8 @@ def recipe_label(recipe: str, options: dict[str, Any]) -> str:
     parts = []
     if options.get("profile", "paper") != "paper":
         parts.append(f"{options['profile']} profile")
+    if options.get("order", "constraints-first") != "constraints-first":
+        parts.append(str(options["order"]))
     if options.get("max_words") is not None:
         parts.append(f"max {options['max_words']} word{'s' if options['max_words'] != 1 else ''}")
     if options.get("budget_protocol"):

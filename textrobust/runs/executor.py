@@ -25,6 +25,9 @@ from textrobust.seeding import example_seed, seed_everything
 from textrobust.victims.protocols import Classifier
 
 ExampleResult = tuple[int, AttackResult]
+# Examples a worker attacks side by side by default from the CLI (benchmarks/attack_overhead.py --sweep:
+# 16 was the fastest of 1-64 on MR with WordCNN and BERT victims; results are the same for any value).
+DEFAULT_BATCH_EXAMPLES = 16
 
 
 @dataclass(frozen=True)

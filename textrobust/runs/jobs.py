@@ -130,6 +130,7 @@ def attack_saved_victim(
     attack_options: Mapping[str, Any] | None = None,
     store: Store | str | Path = DEFAULT_STORE,
     workers: int = 1,
+    batch_examples: int = 1,
     resume: bool = False,
     progress: bool = True,
     notify: Callable[[str], None] | None = None,
@@ -137,8 +138,9 @@ def attack_saved_victim(
     """Attack a saved victim with a named recipe over a dataset split (what ``textrobust attack`` runs).
 
     Checks what a user can get wrong before any model is loaded: the recipe name, ``budget``,
-    ``workers``, the victim directory, the dataset, split and ``n``. Labels are matched to the victim's
-    by name; stored label ids index the victim's labels.
+    ``workers``, the victim directory, the dataset, split and ``n``. ``batch_examples``: examples each
+    worker attacks side by side, their model calls pooled (the same results, fewer and bigger batches).
+    Labels are matched to the victim's by name; stored label ids index the victim's labels.
     """
     from textrobust.data import load_dataset
     from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config, victim_label_ids
@@ -146,6 +148,7 @@ def attack_saved_victim(
     attack_options = dict(attack_options or {})
     check_recipe(recipe, budget, attack_options)
     require_at_least("n", n, 1)
+    require_at_least("batch_examples", batch_examples, 1)
     executor = make_executor(workers)
     config = read_config(victim_dir)
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
@@ -157,7 +160,7 @@ def attack_saved_victim(
         examples = Split(examples.texts, victim_label_ids(label_names, data.label_names, examples.labels))
     build = recipe_builder(recipe, data.language, mlm, budget, seed, attack_options)
     victim = SavedVictim(str(Path(victim_dir).resolve()))
-    worker = WorkerSpec(load_victim=victim, build_attack=build, seed=seed)
+    worker = WorkerSpec(load_victim=victim, build_attack=build, seed=seed, batch_examples=batch_examples)
     job = make_job(
         recipe=recipe,
         victim=VictimInfo.from_directory(victim_dir, str(config[VICTIM_TYPE_KEY])),
