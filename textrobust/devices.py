@@ -26,3 +26,34 @@ def select_device(name: str = "auto") -> Any:
     elif device.type != "cpu":
         raise ParameterError("device", f"'{name}' is not supported; use auto, cpu, cuda or cuda:N")
     return device
+
+
+# Reduced precision a model may run in; "auto" is bfloat16 (float16 where bfloat16 is missing) on CUDA and
+# float32 on the CPU, where reduced precision is slower or unsupported for most operations.
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+
+
+def autocast_dtype(device: Any, precision: str = "auto") -> Any:
+    """The ``torch.dtype`` to autocast to on ``device`` for ``precision`` (None: plain float32)."""
+    import torch
+
+    if precision not in PRECISIONS:
+        raise ParameterError("precision", f"'{precision}' is unknown; choose one of {', '.join(PRECISIONS)}")
+    if precision == "float32":
+        return None
+    if precision == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bfloat16": torch.bfloat16, "float16": torch.float16}[precision]
+
+
+def autocast(device: Any, dtype: Any) -> Any:
+    """A context in which ``device``'s operations run in ``dtype`` where torch allows (nothing for None)."""
+    import contextlib
+
+    import torch
+
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)

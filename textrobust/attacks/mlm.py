@@ -17,6 +17,7 @@ import numpy as np
 from textrobust.attacks.requests import Call, Steps, run_now
 from textrobust.data.arabic import is_arabic_word, is_clitic_only, strip_marks
 from textrobust.data.text import SplitText, is_word
+from textrobust.devices import autocast, autocast_dtype
 from textrobust.errors import ResourceMissingError
 
 # Hub defaults by language; offline users pass a local folder (``--mlm PATH``).
@@ -133,6 +134,9 @@ class MaskedLanguageModel:
             )
         size = int(model.get_output_embeddings().weight.shape[0])
         self._ta_tokens: tuple[np.ndarray, list[str]] | None = None
+        # On CUDA the model runs in reduced precision where its proposals stay those of float32
+        # (``use_precision``); on the CPU in float32.
+        self.precision_dtype: Any = None
         self.language = language
         self._is_fragment = FRAGMENT_TESTS.get(language or "", lambda word: False)
         self._vocab = _vocabulary(tokenizer, size, language)
@@ -266,6 +270,21 @@ class MaskedLanguageModel:
                 self._remember(key, found)
         return [self._cache[key] for key in keys]
 
+    def use_precision(self, precision: str, check_texts: Sequence[SplitText], k: int = 50) -> str:
+        """Run in ``precision`` when the top-``k`` proposals for the first word of each check text are the
+        same as in float32 (the same set; the order may differ); else stay in float32."""
+        dtype = autocast_dtype(self.device, precision)
+        self.precision_dtype = None
+        texts = [t for t in check_texts if len(t)]
+        if dtype is not None and texts:
+            masked = [t.replace(0, self.tokenizer.mask_token).text for t in texts]
+            reference = self._fill_masks(masked, k)
+            self.precision_dtype = dtype
+            reduced = self._fill_masks(masked, k)
+            if any({w for w, _ in a} != {w for w, _ in b} for a, b in zip(reference, reduced, strict=True)):
+                self.precision_dtype = None
+        return "float32" if self.precision_dtype is None else str(self.precision_dtype).removeprefix("torch.")
+
     # -- internals -----------------------------------------------------------------------------
     def _remember(self, key: tuple[Any, ...], value: list[tuple[str, float]]) -> None:
         if len(self._cache) >= self.cache_size:
@@ -295,7 +314,7 @@ class MaskedLanguageModel:
         inputs = {key: value.to(self.device) for key, value in encoded.items()}
         rows_t = torch.as_tensor(list(rows), dtype=torch.long, device=self.device)
         columns_t = torch.as_tensor(list(columns), dtype=torch.long, device=self.device)
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.device, self.precision_dtype):
             if self._head is not None:
                 hidden = self.model.base_model(**inputs)[0]
                 logits = self._head(hidden[rows_t, columns_t])

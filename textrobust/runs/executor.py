@@ -93,6 +93,7 @@ class Worker:
         self.spec = spec
         self.victim = spec.load_victim()
         self.attack = spec.build_attack()
+        self._precision_chosen = False
 
     def attack_example(self, index: int, text: str, label: int) -> AttackResult:
         """Attack one example, seeded from the run seed and its index (the attack decides whether it is
@@ -104,6 +105,21 @@ class Worker:
             result = self.attack.attack(text, label, self.victim)
         result.seconds = time.perf_counter() - start
         return result
+
+    def _choose_precision(self, texts: Sequence[str]) -> None:
+        """On CUDA, the victim and the attack's masked LM run in reduced precision where it keeps their
+        outputs (checked once on the first shard's texts); on the CPU everything stays float32."""
+        if self._precision_chosen:
+            return
+        self._precision_chosen = True
+        device = getattr(self.victim, "device", None)
+        if getattr(device, "type", "cpu") == "cuda" and hasattr(self.victim, "use_precision"):
+            self.victim.use_precision("auto", list(texts[:32]))
+        mlm = getattr(getattr(self.attack, "candidates", None), "mlm", None)
+        if getattr(getattr(mlm, "device", None), "type", "cpu") == "cuda":
+            from textrobust.data.text import split_text
+
+            mlm.use_precision("auto", [split_text(t) for t in texts[:16]])
 
     def _check_label(self, index: int, label: int) -> None:
         n_labels = len(self.victim.labels)
@@ -121,6 +137,7 @@ class Worker:
         """Each example's result as soon as it is done: one at a time, or ``batch_examples`` side by side
         with their model calls pooled (in finishing order; the same results either way)."""
         examples = list(zip(shard.indices, shard.texts, shard.labels, strict=True))
+        self._choose_precision(shard.texts)
         size = self.spec.batch_examples
         if size <= 1 or not hasattr(self.attack, "attack_steps"):
             for index, text, label in examples:

@@ -9,9 +9,12 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from textrobust.devices import select_device
+from textrobust.devices import autocast, autocast_dtype, select_device
 from textrobust.files import atomic_directory
 from textrobust.victims.base import validate_texts
+
+# Largest difference of any probability from float32's that reduced precision may cause (else float32).
+PRECISION_TOLERANCE = 1e-2
 
 
 class TorchVictim:
@@ -35,6 +38,7 @@ class TorchVictim:
         self.device = select_device(device)
         self.module = module.to(self.device)
         self.module.eval()
+        self.precision_dtype: Any = None  # autocast dtype of predict_proba (None: float32)
 
     # -- subclasses -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -75,7 +79,7 @@ class TorchVictim:
         # Length-sorted batches pad less; results are put back in input order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.device, self.precision_dtype):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
                 probs = torch.softmax(self.logits([texts[i] for i in idx]).float(), dim=-1)
@@ -83,6 +87,28 @@ class TorchVictim:
         if was_training:
             self.module.train()
         return out
+
+    @property
+    def precision(self) -> str:
+        return "float32" if self.precision_dtype is None else str(self.precision_dtype).removeprefix("torch.")
+
+    def use_precision(
+        self, precision: str, check_texts: Sequence[str], tolerance: float = PRECISION_TOLERANCE
+    ) -> str:
+        """Answer queries in ``precision`` (see ``textrobust.devices.PRECISIONS``) when, on ``check_texts``,
+        its probabilities stay within ``tolerance`` of float32's with the same predicted labels; otherwise
+        stay in float32. Returns the precision in effect."""
+        dtype = autocast_dtype(self.device, precision)
+        self.precision_dtype = None
+        if dtype is None or not check_texts:
+            return self.precision
+        reference = self.predict_proba(check_texts)
+        self.precision_dtype = dtype
+        reduced = self.predict_proba(check_texts)
+        agree = bool((reduced.argmax(axis=1) == reference.argmax(axis=1)).all())
+        if not agree or float(np.abs(reduced - reference).max()) > tolerance:
+            self.precision_dtype = None
+        return self.precision
 
     def word_gradient_norms(self, text: str, spans: Sequence[tuple[int, int]], label: int) -> np.ndarray:
         """White-box access (A2T): per character span, the L1 norm of the loss gradient w.r.t. the
