@@ -158,9 +158,13 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 def machine() -> str:
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU used, Python {platform.python_version()}"
-    )
+    try:
+        import torch
+
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    except ImportError:
+        gpu = "no GPU"
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {gpu}, Python {platform.python_version()}"
 
 
 def run_side(tool: str, victim: Path, recipe: str, args: argparse.Namespace, out: Path) -> None:
@@ -171,6 +175,15 @@ def run_side(tool: str, victim: Path, recipe: str, args: argparse.Namespace, out
         command += ["--budget", str(args.budget)]
     if args.mlm:
         command += ["--mlm", str(args.mlm)]
+    if tool == "textrobust":
+        command += [
+            "--profile",
+            args.profile,
+            "--order",
+            args.order,
+            "--batch-examples",
+            str(args.batch_examples),
+        ]
     print(f"running {tool} {recipe} on {victim.name} (N={args.n})", file=sys.stderr)
     with open(out.with_suffix(".log"), "w", encoding="utf-8") as log:
         subprocess.run(command, check=True, env=_peer_env(), stderr=log)
@@ -190,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--mlm", type=Path, default=DEFAULT_MLM if DEFAULT_MLM.is_dir() else None)
     parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--profile", default="paper", choices=["paper", "textattack"], help="textrobust's recipe settings"
+    )
+    parser.add_argument("--order", default="constraints-first", choices=["constraints-first", "victim-first"])
+    parser.add_argument("--batch-examples", type=int, default=16, help="textrobust's examples side by side")
     parser.add_argument("--rerun", action="store_true", help="attack again even when results exist")
     parser.add_argument("--setup-only", action="store_true")
     parser.add_argument("--table-only", action="store_true", help="only tabulate existing results")
@@ -209,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
             n = args.n_bae if recipe == "bae" and args.n_bae else n
             sides = {}
             for tool in ("textrobust", "textattack"):
-                out = args.results / victim_name / f"{tool}-{recipe}.jsonl"
+                settings = f"-{args.profile}" if tool == "textrobust" and args.profile != "paper" else ""
+                settings += (
+                    f"-{args.order}" if tool == "textrobust" and args.order != "constraints-first" else ""
+                )
+                out = args.results / victim_name / f"{tool}-{recipe}{settings}.jsonl"
                 side = None if args.rerun else read_side(out)
                 if side is not None and len(side["examples"]) != n:
                     side = None
@@ -225,11 +247,14 @@ def main(argv: list[str] | None = None) -> int:
             comparison = compare(sides["textrobust"], sides["textattack"])
             rows.append({"victim": victim_name, "recipe": recipe, "comparison": comparison})
     table = format_table(rows)
-    report = {"machine": machine(), "seed": args.seed, "budget": args.budget,
+    report = {"machine": machine(), "seed": args.seed, "budget": args.budget, "profile": args.profile,
+              "order": args.order, "batch_examples": args.batch_examples, "load_average": os.getloadavg(),
               "mlm": os.path.relpath(args.mlm, ROOT) if args.mlm else None, "rows": rows}  # fmt: skip
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (args.results / "results.md").write_text(f"Machine: {machine()}\n\n{table}\n", encoding="utf-8")
+    stem = "results" + (f"-{args.profile}" if args.profile != "paper" else "")
+    stem += f"-{args.order}" if args.order != "constraints-first" else ""
+    (args.results / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (args.results / f"{stem}.md").write_text(f"Machine: {machine()}\n\n{table}\n", encoding="utf-8")
     print(f"Machine: {machine()}\n")
     print(table)
     return 0

@@ -180,13 +180,18 @@ class MaskedLMCandidates:
     def candidates_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
         if not indices:
             return []
+        mlm = self.mlm
         if self.textattack:
-            words = yield from self.mlm.at_mask_textattack_steps(text, indices, self.k)
+            words = yield from mlm.at_mask_textattack_steps(text, indices, self.k)
             return [_textattack_clean(text.words[i], found) for i, found in zip(indices, words, strict=True)]
         if self.method == "mask":
-            proposals = yield from self.mlm.at_mask_steps(text, indices, self.k)
+            stepwise = getattr(mlm, "at_mask_steps", None)  # other masked-LM objects answer at once
+            if stepwise is not None:
+                proposals = yield from stepwise(text, indices, self.k)
+            else:
+                proposals = mlm.at_mask(text, indices, self.k)
         else:
-            proposals = self.mlm.in_context(text, indices, self.k, max_pieces=self.max_pieces)
+            proposals = mlm.in_context(text, indices, self.k, max_pieces=self.max_pieces)
         out = []
         for index, scored in zip(indices, proposals, strict=True):
             words = [w for w, lp in scored if self.min_log_prob is None or lp >= self.min_log_prob]
