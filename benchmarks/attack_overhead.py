@@ -120,17 +120,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = load_dataset(args.dataset)
     split = dataset.split(args.split)
     victim = RecordingVictim(load_victim(args.victim))
-    encoder = load_sentence_encoder("use-multilingual")
-    tagger = load_pos_tagger(dataset.language)
-    timers = {"encoder": MethodTimer(encoder, "encode"), "tagger": MethodTimer(tagger, "tag_batch")}
+    timers: dict[str, MethodTimer] = {}
     options = {"profile": args.profile, "order": args.order}
     info = VictimInfo.from_directory(args.victim, str(config[VICTIM_TYPE_KEY]))
     timed = split.head(args.n)
     warm = Split(split.texts[args.n : args.n + args.warmup], split.labels[args.n : args.n + args.warmup])
 
     def fresh_attack() -> tuple[Any, float]:
-        """A new attack (cold caches, its own masked LM) per batch size: none profits from another."""
+        """A new attack with its own encoder, tagger and masked LM (cold caches) per batch size: none
+        profits from another's work."""
         start = time.perf_counter()
+        encoder = load_sentence_encoder("use-multilingual")
+        tagger = load_pos_tagger(dataset.language)
+        timers["encoder"] = MethodTimer(encoder, "encode")
+        timers["tagger"] = MethodTimer(tagger, "tag_batch")
         attack = build_attack(
             args.recipe, language=dataset.language, mlm=args.mlm, budget=args.budget, seed=args.seed,
             sentence_encoder=encoder, pos_tagger=tagger, **options,

@@ -109,3 +109,13 @@ def test_missing_wordnet_names_the_commands_that_provide_it(
     message = str(error.value)
     assert "apt-get install wordnet-base wordnet-sense-index" in message
     assert "nltk.downloader wordnet" in message and "\n" not in message
+
+
+def test_textattacks_lookup_takes_the_word_and_its_rule_forms_together(lexicon: wn.WordNet) -> None:
+    # nltk 3.9's morphy (what TextAttack's PWWS asks): "teens" is also looked up as "teen"
+    assert lexicon.base_forms("teens", "n") == ["teens"]
+    assert lexicon.base_forms("teens", "n", nltk_morphy=True) == ["teens", "teen"]
+    assert "adolescent" in lexicon.synonyms("Teens", keep_word=True)
+    assert "adolescent" not in lexicon.synonyms("teens")
+    # an exception replaces the rules: "saw" is "saw" or "see", never a rule form
+    assert lexicon.base_forms("saw", "v", nltk_morphy=True) == ["saw", "see"]

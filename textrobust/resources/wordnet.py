@@ -132,9 +132,16 @@ class WordNet:
     def source(self) -> str:
         return self.lexicon.source
 
-    def base_forms(self, word: str, pos: str) -> list[str]:
-        """Lemmas WordNet would look ``word`` up as (the word itself first, then morphy's candidates)."""
+    def base_forms(self, word: str, pos: str, nltk_morphy: bool = False) -> list[str]:
+        """Lemmas WordNet would look ``word`` up as (the word itself first, then morphy's candidates).
+
+        ``nltk_morphy``: as nltk 3.9's ``_morphy`` (what TextAttack asks): the word with its exceptions, or
+        with its one-step rule forms ("teens" is looked up as "teens" and "teen"); by default, rule forms
+        only when neither the word nor an exception is a lemma.
+        """
         word = word.lower()
+        if nltk_morphy:
+            return self._nltk_base_forms(word, pos)
         forms: list[str] = []
         if (word, pos) in self._index:
             forms.append(word)
@@ -149,11 +156,23 @@ class WordNet:
                         forms.append(base)
         return forms
 
-    def synset_ids(self, word: str, pos: str | None = None) -> list[tuple[int, str]]:
+    def _nltk_base_forms(self, word: str, pos: str) -> list[str]:
+        exceptions = self.lexicon.exceptions.get(pos, {})
+        if word in exceptions:
+            forms = list(exceptions[word])
+        else:
+            forms = [
+                word[: len(word) - len(old)] + new for old, new in _SUFFIX_RULES[pos] if word.endswith(old)
+            ]
+        return list(dict.fromkeys(f for f in [word, *forms] if (f, pos) in self._index))
+
+    def synset_ids(
+        self, word: str, pos: str | None = None, nltk_morphy: bool = False
+    ) -> list[tuple[int, str]]:
         """``(synset id, lemma)`` for every sense of ``word`` (optionally of one POS), most frequent first."""
         found: list[tuple[int, str]] = []
         for tag in pos_list(pos):
-            for form in self.base_forms(word, tag):
+            for form in self.base_forms(word, tag, nltk_morphy):
                 found.extend((synset_id, form) for synset_id in self._index[(form, tag)])
         return found
 
@@ -161,13 +180,14 @@ class WordNet:
         self, word: str, pos: str | None = None, multiword: bool = False, keep_word: bool = False
     ) -> list[str]:
         """Lemmas sharing a synset with ``word``, most frequent sense first, ``word`` itself excluded
-        (kept, in WordNet's spelling, with ``keep_word``: TextAttack compares case-sensitively later).
+        (``keep_word``: TextAttack's lookup — nltk's morphy, the word's own lemma kept in WordNet's
+        spelling, since TextAttack compares case-sensitively later).
 
         Multi-word lemmas (``ice_cream``) are left out unless ``multiword``, which returns them with spaces.
         """
         lowered = word.lower()
         result: dict[str, None] = {}
-        for synset_id, _ in self.synset_ids(word, pos):
+        for synset_id, _ in self.synset_ids(word, pos, nltk_morphy=keep_word):
             for lemma in self.lexicon.synsets[synset_id][1]:
                 candidate = _surface(lemma, multiword)
                 if candidate is not None and (keep_word or candidate.lower() != lowered):
