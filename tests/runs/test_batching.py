@@ -169,3 +169,30 @@ def test_with_real_resources_and_a_wordcnn_both_speed_ups_keep_every_result(
         assert _outcome(together[index]) == _outcome(result)
         assert together[index].queries == result.queries
         assert _outcome(victim_first[index]) == _outcome(result)
+
+
+def test_the_runner_hands_a_worker_its_batch_so_calls_are_pooled(tmp_path) -> None:
+    from textrobust.data import Split
+    from textrobust.runs.runner import make_job, run_attack
+    from textrobust.store import Store, VictimInfo
+
+    def run(batch: int) -> tuple[list[Any], int]:
+        victim = KeywordModel(dict(WEIGHTS), bias=-1.5)
+        resources = stand_in_resources()
+        spec = WorkerSpec(
+            lambda: victim, lambda: build_attack("textfooler", **resources), 0, batch_examples=batch
+        )
+        job = make_job(
+            recipe="textfooler", victim=VictimInfo("keyword", f"keyword-{batch}", "0"), dataset_name="toy",
+            split_name="test", language="en", label_names=["negative", "positive"],
+            split=Split(list(TEXTS), [1] * len(TEXTS)), n=None, seed=0, budget=None, options={}, worker=spec,
+        )  # fmt: skip
+        with Store(tmp_path / f"store-{batch}.sqlite") as store:
+            outcome = run_attack(job, store, progress=False)
+            results = store.results(outcome.run.id)
+        return [(r.status, r.adversarial_text, r.queries) for r in results], len(victim.calls)
+
+    alone, calls_alone = run(1)
+    together, calls_together = run(6)
+    assert together == alone
+    assert calls_together < calls_alone

@@ -81,7 +81,7 @@ def run_attack(
     *,
     executor: Executor | None = None,
     resume: bool = False,
-    shard_size: int = 1,
+    shard_size: int | None = None,
     progress: bool = True,
     on_result: Callable[[int, AttackResult], None] | None = None,
     notify: Callable[[str], None] | None = None,
@@ -92,6 +92,8 @@ def run_attack(
     are neither attacked again nor lost (a finished one is returned as it is). Without a run to resume, or
     without ``resume``, a new run is started, recorded with its first result (so a victim or attack that
     cannot even load leaves no run behind). A run stopped by an exception is marked ``interrupted``.
+    ``shard_size`` (default: the worker's ``batch_examples``, so examples meant to share batches share a
+    shard) is how many examples a worker gets at a time.
     ``notify`` receives one-line messages saying which run this is.
     """
     executor = executor or InProcessExecutor()
@@ -120,7 +122,8 @@ def run_attack(
         store.set_status(run.id, "running")
     done = store.finished_indices(run.id) if run is not None else set()
     todo = [i for i in range(total) if i not in done]
-    shards: list[Shard] = make_shards(todo, job.examples.texts, job.examples.labels, shard_size)
+    size = shard_size if shard_size is not None else job.worker.batch_examples
+    shards: list[Shard] = make_shards(todo, job.examples.texts, job.examples.labels, size)
     counts = {"success": 0, "failed": 0, "skipped": 0}
     for result in store.results(run.id) if run is not None else []:
         counts[result.status] += 1
