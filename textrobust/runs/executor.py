@@ -25,8 +25,9 @@ from textrobust.seeding import example_seed, seed_everything
 from textrobust.victims.protocols import Classifier
 
 ExampleResult = tuple[int, AttackResult]
-# Examples a worker attacks side by side by default from the CLI (benchmarks/attack_overhead.py --sweep:
-# 16 was the fastest of 1-64 on MR with WordCNN and BERT victims; results are the same for any value).
+# Examples a worker attacks side by side by default from the CLI. benchmarks/attack_overhead.py, textfooler
+# on MR, 2 CPU cores: against BERT, 16 took 11.9 s where 1 took 15.0 s and 4 took 13.1 s (20 examples);
+# against WordCNN 1-64 were within noise (3.5-3.9 s for 40). The results are the same for any value.
 DEFAULT_BATCH_EXAMPLES = 16
 
 
