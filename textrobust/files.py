@@ -59,3 +59,24 @@ def directory_digest(directory: str | Path) -> str:
         with path.open("rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()
+
+
+def output_problem(path: str | Path, kind: str = "file") -> str | None:
+    """Why ``path`` cannot be written as a ``file`` or a ``directory`` (None when it can), checked before
+    any work starts: a directory where a file goes (or the reverse), a file in the way of its folder, a
+    place that is not writable."""
+    target = Path(path)
+    if kind == "file" and target.is_dir():
+        return f"{target} is a directory; give a file path"
+    if kind == "directory" and target.exists() and not target.is_dir():
+        return f"{target} is a file, not a directory"
+    if target.exists():
+        return None if os.access(target, os.W_OK) else f"{target} is not writable"
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{ancestor} is a file, so {target} cannot be created"
+    if not os.access(ancestor, os.W_OK):
+        return f"{ancestor} is not writable, so {target} cannot be created"
+    return None

@@ -2,17 +2,21 @@
 
 Only this package knows about flags. Library functions validate their own parameters and raise a
 ``ParameterError`` naming the parameter; ``main`` prints it with the flag that set it, on one line, and
-exits with 2.
+exits with 2. Any other failure (the system's, a library's) is also one line and exit 2 there; ``--debug``
+(or ``TEXTROBUST_DEBUG=1``) adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from textrobust import __version__
+from textrobust.cli.arguments import OneLineParser
 from textrobust.errors import ParameterError, TextrobustError
 
 # Modules with `register(subparsers) -> None`; each leaf parser sets `func=handler(args) -> int`.
@@ -45,11 +49,14 @@ def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentPars
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="textrobust",
         description="Adversarial-robustness benchmark suite for text classifiers.",
     )
     parser.add_argument("--version", action="version", version=f"textrobust {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the Python traceback of an error (also TEXTROBUST_DEBUG=1)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
@@ -70,17 +77,41 @@ def describe_error(exc: TextrobustError, flags: dict[str, str]) -> str:
     return str(exc)
 
 
+def describe_failure(exc: BaseException) -> str:
+    """One line for an error that is not textrobust's own: what the system or a library said."""
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{what}{where}"
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller --n, --batch-size or --batch-examples"
+    text = " ".join(str(exc).split()) or "no message"
+    return f"{type(exc).__name__}: {text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("TEXTROBUST_DEBUG") == "1"
     try:
+        from textrobust.paths import cache_dir
+
+        cache_dir()  # a misconfigured cache fails here, before any work
         return int(args.func(args) or 0)
     except TextrobustError as exc:
+        if debug:
+            traceback.print_exc()
         print(f"error: {describe_error(exc, getattr(args, FLAGS_KEY, {}))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the one place where any other failure becomes a one-line message
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else " (run with --debug for the traceback)"
+        print(f"error: {describe_failure(exc)}{hint}", file=sys.stderr)
+        return 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 DEFAULT_STORE = Path("runs") / "textrobust.sqlite"
 
@@ -83,3 +83,30 @@ def add_command_group(
 
     parser.set_defaults(func=show_help)
     return parser, commands
+
+
+def output_file(value: str) -> Path:
+    """An argparse type: a file path that can be written (checked before any work starts)."""
+    from textrobust.files import output_problem
+
+    problem = output_problem(value, "file")
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return Path(value)
+
+
+def output_dir(value: str) -> Path:
+    """An argparse type: a directory path that can be created or written (checked before any work)."""
+    from textrobust.files import output_problem
+
+    problem = output_problem(value, "directory")
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return Path(value)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one line, ``error: …`` (exit 2), like every other error; ``--help`` shows usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from textrobust.attacks.result import AttackResult
 from textrobust.cli.arguments import (
@@ -15,6 +14,7 @@ from textrobust.cli.arguments import (
     choices_help,
     comma_list,
     dataset_from_args,
+    output_file,
 )
 from textrobust.cli.tables import diff_texts, print_pairs
 
@@ -170,7 +170,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_store_argument(attack)
     attack.add_argument(
-        "--export", type=Path, default=None, help="also write the run's results to a JSONL file"
+        "--export", type=output_file, default=None, help="also write the run's results to a JSONL file"
     )
     attack.add_argument(
         "--resume", action="store_true", help="continue the latest unfinished run with the same parameters"

@@ -14,6 +14,7 @@ from textrobust.cli.arguments import (
     choices_help,
     comma_list,
     dataset_from_args,
+    output_dir,
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import ParameterError, TextrobustError
@@ -117,7 +118,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--method", choices=METHODS, default=None, help=choices_help("defense (default co-tune)", METHODS)
     )
-    p.add_argument("--out", required=True, help="folder for the defended victim (written atomically)")
+    p.add_argument(
+        "--out", type=output_dir, required=True, help="folder for the defended victim (written atomically)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     p.add_argument("--recipe", default="a2t", help="co-tune/augment: the attack that makes training examples")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the base's)")

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from textrobust.cli.arguments import add_command_group, add_store_argument
+from textrobust.cli.arguments import add_command_group, add_store_argument, output_dir
 from textrobust.cli.tables import print_pairs, print_table
 from textrobust.errors import TextrobustError
 
@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--n", type=int, default=100, help="items (successful examples), default %(default)s")
     export.add_argument("--raters", type=int, default=4, help="sheets to write, default %(default)s")
     export.add_argument("--seed", type=int, default=0)
-    export.add_argument("--out", required=True, help="folder for the sheets and the key")
+    export.add_argument("--out", type=output_dir, required=True, help="folder for the sheets and the key")
     add_store_argument(export)
     export.set_defaults(func=_export)
     imported = commands.add_parser("import", help="read filled-in sheets; store and print the results")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from textrobust.cli.arguments import add_store_argument
+from textrobust.cli.arguments import add_store_argument, output_file
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
 
@@ -66,6 +66,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_store_argument(p)
     p.add_argument("--dataset", default=None, help="only runs on this dataset (its name, e.g. mr)")
     p.add_argument("--format", choices=FORMATS, default="terminal", help="default: %(default)s")
-    p.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+    p.add_argument("--out", type=output_file, default=None, help="file to write (default: stdout)")
     p.add_argument("--no-plots", action="store_true", help="md/html: leave the plots out")
     p.set_defaults(func=leaderboard_command)

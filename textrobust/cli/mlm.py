@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from textrobust.cli.arguments import add_command_group, add_device_argument
+from textrobust.cli.arguments import add_command_group, add_device_argument, output_dir, output_file
 from textrobust.cli.tables import print_table
 from textrobust.errors import DataError, require_at_least
 from textrobust.lm import MLMError
@@ -118,7 +118,9 @@ def _register_eval(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", dest="batch_size", type=int, default=64, help="masked copies per forward pass")
     p.add_argument("--seed", type=int, default=0, help="seed of the text sample and of any new MLM head")
     add_device_argument(p)
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the scores as JSON")
+    p.add_argument(
+        "--json", type=output_file, default=None, metavar="PATH", help="also write the scores as JSON"
+    )
     p.set_defaults(func=_eval)
 
 
@@ -127,7 +129,7 @@ def _register_tokenizer(commands: argparse._SubParsersAction) -> None:
         "train-tokenizer", help="train a WordPiece vocabulary on a corpus (for --from-scratch)"
     )
     p.add_argument("--corpus", nargs="+", required=True, metavar="SOURCE", help=CORPUS_HELP)
-    p.add_argument("--out", required=True, help="tokenizer folder to write")
+    p.add_argument("--out", type=output_dir, required=True, help="tokenizer folder to write")
     p.add_argument("--vocab-size", type=int, default=30_000)
     p.add_argument("--min-frequency", type=int, default=2, help="minimum count of a merged piece")
     p.add_argument(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from textrobust.cli.arguments import add_command_group, add_store_argument
+from textrobust.cli.arguments import add_command_group, add_store_argument, output_file
 from textrobust.cli.tables import print_pairs, print_table
 from textrobust.errors import TextrobustError
 
@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(func=_show)
     export = commands.add_parser("export", help="one run's per-example results as JSONL or CSV")
     export.add_argument("id", type=int)
-    export.add_argument("--out", required=True, help="file to write (.jsonl or .csv)")
+    export.add_argument("--out", type=output_file, required=True, help="file to write (.jsonl or .csv)")
     export.add_argument(
         "--format", choices=("jsonl", "csv"), default=None, help="default: from --out's suffix"
     )

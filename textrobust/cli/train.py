@@ -11,6 +11,7 @@ from textrobust.cli.arguments import (
     add_device_argument,
     add_seed_argument,
     dataset_from_args,
+    output_dir,
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
@@ -22,7 +23,7 @@ def _victim_options(args: argparse.Namespace) -> dict[str, Any]:
         options["model"] = args.model
     elif args.vectors is not None:  # unset: GloVe for English, vectors trained here for other languages
         options["vectors"] = None if args.vectors in ("none", "") else args.vectors
-    if args.max_length:
+    if args.max_length is not None:
         options["max_length"] = args.max_length
     return options
 
@@ -45,6 +46,7 @@ def train_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         max_train_examples=args.max_train_examples,
+        allow_missing_classes=args.allow_missing_classes,
     )
     victim, report = train_victim(args.victim, dataset, out, config, **_victim_options(args))
     row: dict[str, Any] = {
@@ -74,8 +76,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=choices_help("victim type", TRAINABLE_TYPES),
     )
     add_dataset_arguments(train)
-    train.add_argument("--out", required=True, help="directory to save the trained victim to")
+    train.add_argument(
+        "--out", type=output_dir, required=True, help="directory to save the trained victim to"
+    )
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
+    train.add_argument(
+        "--allow-missing-classes",
+        action="store_true",
+        help="train although a class of the dataset has no training example (it is then never learned)",
+    )
     train.add_argument("--epochs", type=int, default=None, help="maximum epochs (default per victim type)")
     train.add_argument("--batch-size", type=int, default=None)
     train.add_argument(

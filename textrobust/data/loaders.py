@@ -11,6 +11,7 @@ by label, and the first N examples of a split (``--n``) must be a fair sample.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from textrobust.data.dataset import (
     stratified_split,
 )
 from textrobust.data.readers import read_records, table_format
-from textrobust.errors import DataError, ResourceMissingError
+from textrobust.errors import DataError, ParameterError, ResourceMissingError
 from textrobust.hub import first_line
 from textrobust.paths import cache_dir
 
@@ -305,6 +306,15 @@ def load_hf_dataset(
     return build_dataset(f"hf:{spec}", rows, language=language, labels=label_names, seed=seed, ratios=ratios)
 
 
+def check_language_code(language: str | None) -> None:
+    """A language is an ISO 639 code ("en", "ar", "deu"): anything else would be written into a victim's
+    config and compared with datasets and masked LMs as if it were one."""
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise ParameterError(
+            "language", f"'{language}' is not a language code; use an ISO 639 code such as en, ar or de"
+        )
+
+
 def load_dataset(
     source: str | Path,
     *,
@@ -317,6 +327,7 @@ def load_dataset(
     ratios: tuple[float, float, float] = DEFAULT_RATIOS,
 ) -> Dataset:
     """Load a dataset by embedded name (``mr``), file path, or ``hf:NAME[:CONFIG]``."""
+    check_language_code(language)
     source_text = str(source)
     if source_text in EMBEDDED_DATASETS:
         return load_file_dataset(

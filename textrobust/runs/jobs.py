@@ -101,6 +101,16 @@ def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, A
     )
 
 
+def check_mlm_path(mlm: str | None) -> None:
+    """A ``--mlm`` written as a local path (absolute, ``./``, ``~``, or with more than one ``/``; a Hub name
+    is ``org/name``) must exist before the run starts."""
+    if mlm is None:
+        return
+    looks_local = mlm.startswith(("/", ".", "~")) or mlm.count("/") > 1 or "\\" in mlm
+    if looks_local and not Path(mlm).expanduser().exists():
+        raise ParameterError("mlm", f"folder not found: {mlm}")
+
+
 def recipe_builder(
     recipe: str,
     language: str,
@@ -147,6 +157,7 @@ def attack_saved_victim(
 
     attack_options = dict(attack_options or {})
     check_recipe(recipe, budget, attack_options)
+    check_mlm_path(mlm)
     require_at_least("n", n, 1)
     require_at_least("batch_examples", batch_examples, 1)
     executor = make_executor(workers)

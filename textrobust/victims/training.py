@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from textrobust.data import Dataset, Split
-from textrobust.errors import ParameterError, require_at_least
+from textrobust.errors import DataError, ParameterError, require_at_least
 from textrobust.progress import progress_bar
 from textrobust.seeding import seed_everything
 from textrobust.victims import victim_class
@@ -44,6 +44,8 @@ class TrainConfig:
     device: str = "auto"
     max_train_examples: int | None = None
     progress: bool = True
+    # Train although some class of the dataset has no training example (it then is never predicted).
+    allow_missing_classes: bool = False
 
 
 # Per victim type: epochs, batch size, learning rate.
@@ -311,6 +313,26 @@ def training_info(
     }  # no times: the same training saves the same files (and the store's fingerprint stays the same)
 
 
+def check_training_labels(dataset: Dataset, train: Split, allow_missing: bool = False) -> None:
+    """A classifier needs two classes to learn from, and every class it may be asked about must be seen in
+    training (else a label found only in the test split becomes a class no example taught)."""
+    present = set(train.labels)
+    if len(present) < 2:
+        only = ", ".join(f"'{dataset.label_names[i]}'" for i in sorted(present)) or "none"
+        raise DataError(
+            f"the training split of '{dataset.name}' has {len(present)} class ({only}); a classifier needs "
+            "at least two: check the label column"
+        )
+    missing = [name for i, name in enumerate(dataset.label_names) if i not in present]
+    if missing and not allow_missing:
+        where = [n for n, split in dataset.splits.items() if n != "train" and set(split.labels) - present]
+        raise DataError(
+            f"class(es) {', '.join(repr(m) for m in missing)} have no training example"
+            + (f" (found in the {', '.join(where)} split)" if where else "")
+            + "; fix the data, or pass --allow-missing-classes to train anyway"
+        )
+
+
 def train_victim(
     victim_type: str,
     dataset: Dataset,
@@ -336,7 +358,9 @@ def train_victim(
         )
     settings = Settings.resolve(victim_type, config)
     require_at_least("max_train_examples", config.max_train_examples, 1)
+    require_at_least("max_length", victim_options.get("max_length"), 1)
     train = dataset.split("train").head(config.max_train_examples)
+    check_training_labels(dataset, train, config.allow_missing_classes)
     victim = new_victim(victim_type, dataset, train, seed=config.seed, device=config.device, **victim_options)
     trainer = Trainer(settings, hooks(train), description=f"train {victim_type}")
     report = trainer.fit(victim, dataset.splits.get("validation"), victim_type=victim_type)
