@@ -305,3 +305,33 @@ def test_a_store_of_the_previous_schema_upgrades_and_keeps_its_defenses(tmp_path
         (defense,) = store.defenses()
         assert defense.info.parameters == {"steps": 2} and defense.runs == ((run.id, "base"),)
         assert store.transfers() == [] and store.human_evaluations() == []
+
+
+def _start_and_fill(path: str, seed: int, barrier, results: int) -> None:  # type: ignore[no-untyped-def]
+    barrier.wait()  # every process opens the fresh store at the same instant
+    with Store(path) as store:
+        run = store.start_run(_parameters(seed=seed))
+        for index in range(results):
+            store.add_result(run.id, index, make_result("success", 10, changes=1, queries=index))
+        store.set_status(run.id, "finished")
+
+
+def test_four_attacks_started_at_the_same_instant_on_a_fresh_store_are_all_recorded(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(3):
+        path = tmp_path / f"fresh-{attempt}.sqlite"
+        barrier = context.Barrier(4)
+        processes = [
+            context.Process(target=_start_and_fill, args=(str(path), seed, barrier, 20)) for seed in range(4)
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(60)
+        assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0] == 4
+            assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 80
+            assert db.execute("SELECT COUNT(*) FROM recipes").fetchone()[0] == 1

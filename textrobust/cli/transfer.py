@@ -20,11 +20,16 @@ def _note(message: str) -> None:
 
 
 def transfer_command(args: argparse.Namespace) -> int:
+    from textrobust.errors import ParameterError, require_at_least
     from textrobust.leaderboard.render import transfer_rows
     from textrobust.leaderboard.report import build_report
     from textrobust.runs.transfer import transfer_matrix, transfer_run
     from textrobust.store import Store
 
+    require_at_least("n", args.n, 1)
+    require_at_least("workers", args.workers, 1)
+    if not args.matrix and args.n is not None:
+        raise ParameterError("n", "applies to --matrix only (a --run's examples are those it attacked)")
     with Store(args.store) as store:
         if args.matrix:
             if not args.victims or not args.recipe:

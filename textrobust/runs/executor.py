@@ -12,7 +12,9 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -179,8 +181,24 @@ _POOL_WORKER: Worker | None = None
 _POOL_ERROR: Exception | None = None
 
 
+def _exit_with_parent(interval: float = 1.0) -> None:
+    """End this worker process as soon as its parent is gone (killed with -9, say), instead of attacking
+    on as an orphan: a daemon thread watches the parent's process id."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _init_pool_worker(spec: WorkerSpec, threads: int) -> None:
     global _POOL_WORKER, _POOL_ERROR
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report, once
+    _exit_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # before torch is imported by the victim
     os.environ.setdefault("MKL_NUM_THREADS", str(threads))
     try:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,21 @@ def _json_or_none(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
+def _retry_while_locked(operation: Callable[[], Any], seconds: float = 30.0) -> Any:
+    """Run ``operation``, retrying while another process holds the lock it needs: switching a fresh file
+    to WAL takes an exclusive lock that SQLite's busy timeout does not wait for."""
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            return operation()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 class Store:
     """A SQLite store of attack runs; open one per process, the process that writes results."""
 
@@ -60,7 +76,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30.0)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _retry_while_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             # NORMAL in WAL mode: a committed result survives a killed process (not a power cut).
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -71,7 +87,9 @@ class Store:
                 )
             self._db.isolation_level = None  # explicit transactions for the migration
             migrate(self._db)
-            self._db.isolation_level = ""
+            # Every write transaction takes the write lock when it begins (BEGIN IMMEDIATE): concurrent
+            # writers then wait for each other (up to the timeout) instead of failing to upgrade a lock.
+            self._db.isolation_level = "IMMEDIATE"
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}; choose another store file") from None
 

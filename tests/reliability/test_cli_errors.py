@@ -1,0 +1,177 @@
+# ruff: noqa: E501 - one command line per row reads best
+"""Bad input, every command: one line on stderr that begins ``error:``, a non-zero exit, no traceback, and
+nothing in the store or the output folder lost or half-written.
+
+Each case is a command line run in a scratch folder that holds a small trained victim (``wc``), a store
+with one finished run (``runs.sqlite``), a few data files and things in the way of outputs. The store's
+bytes are compared before and after; an output path that did not exist must still not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.stand_ins import make_result
+from textrobust.cli import main
+
+# (case id, command line; "{victim}" is the trained victim's folder)
+CASES: list[tuple[str, list[str]]] = [
+    # -- usage ---------------------------------------------------------------------------------------
+    ("no such command", ["attak"]),
+    ("unknown flag", ["evaluate", "--victim", "wc", "--bogus"]),
+    ("missing required flag", ["attack", "--recipe", "textfooler"]),
+    ("not a number", ["evaluate", "--victim", "wc", "--n", "ten"]),
+    ("bad choice", ["train", "--victim", "svm", "--out", "new-victim"]),
+    # -- numbers taken by Python's slicing rules -------------------------------------------------------
+    ("evaluate --n 0", ["evaluate", "--victim", "wc", "--n", "0"]),
+    ("evaluate --n -5", ["evaluate", "--victim", "wc", "--n", "-5"]),
+    ("attack --n 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--n", "0", "--store", "runs.sqlite"]),
+    ("attack --budget 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--budget", "0", "--store", "runs.sqlite"]),
+    ("attack --workers 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--workers", "0", "--store", "runs.sqlite"]),
+    ("attack --batch-examples 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--batch-examples", "0", "--store", "runs.sqlite"]),
+    ("attack --beam-width 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--beam-width", "0", "--store", "runs.sqlite"]),
+    ("attack --max-words 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--max-words", "0", "--store", "runs.sqlite"]),
+    ("train --max-train 0", ["train", "--victim", "wordcnn", "--max-train", "0", "--out", "new-victim"]),
+    ("train --max-train -1", ["train", "--victim", "wordcnn", "--max-train", "-1", "--out", "new-victim"]),
+    ("train --max-length 0", ["train", "--victim", "wordcnn", "--max-length", "0", "--max-train", "40", "--vectors", "none", "--out", "new-victim"]),
+    ("transfer --n 0", ["transfer", "--run", "1", "--targets", "wc", "--n", "0", "--store", "runs.sqlite"]),
+    ("transfer --n without --matrix", ["transfer", "--run", "1", "--targets", "wc", "--n", "5", "--store", "runs.sqlite"]),
+    ("transfer --workers 0", ["transfer", "--matrix", "--victims", "wc", "wc", "--recipe", "pwws", "--workers", "0", "--store", "runs.sqlite"]),
+    ("humaneval --n 0", ["humaneval", "export", "--run", "1", "--n", "0", "--out", "sheets", "--store", "runs.sqlite"]),
+    ("humaneval --raters 0", ["humaneval", "export", "--run", "1", "--raters", "0", "--out", "sheets", "--store", "runs.sqlite"]),
+    # -- names and choices -------------------------------------------------------------------------------
+    ("unknown recipe", ["attack", "--victim", "wc", "--recipe", "deepwordbug", "--store", "runs.sqlite"]),
+    ("unknown constraint", ["attack", "--victim", "wc", "--recipe", "pwws", "--disable", "nope", "--store", "runs.sqlite"]),
+    ("profile without textattack settings", ["attack", "--victim", "wc", "--recipe", "mlm-synonym", "--profile", "textattack", "--store", "runs.sqlite"]),
+    ("victim-first with a budget", ["attack", "--victim", "wc", "--recipe", "textfooler", "--order", "victim-first", "--budget", "9", "--store", "runs.sqlite"]),
+    ("unknown split", ["evaluate", "--victim", "wc", "--split", "holdout"]),
+    ("unknown language code", ["train", "--victim", "wordcnn", "--language", "klingon", "--max-train", "40", "--out", "new-victim"]),
+    ("unknown dataset name", ["evaluate", "--victim", "wc", "--dataset", "imdb-that-is-not-here"]),
+    ("unknown leaderboard format", ["leaderboard", "--store", "runs.sqlite", "--format", "pdf"]),
+    ("leaderboard --out without a format", ["leaderboard", "--store", "runs.sqlite", "--out", "report.bin"]),
+    ("unknown run id", ["runs", "export", "99", "--out", "export.jsonl", "--store", "runs.sqlite"]),
+    ("unknown transfer run", ["transfer", "--run", "99", "--targets", "wc", "--store", "runs.sqlite"]),
+    ("unknown humaneval run", ["humaneval", "export", "--run", "99", "--out", "sheets", "--store", "runs.sqlite"]),
+    ("unknown defense method", ["defend", "--victim", "wc", "--method", "dropout", "--out", "defended"]),
+    # -- missing or wrong inputs ---------------------------------------------------------------------------
+    ("victim folder missing", ["evaluate", "--victim", "no-such-victim"]),
+    ("victim folder is a data file", ["evaluate", "--victim", "data.csv"]),
+    ("victim folder without a config", ["evaluate", "--victim", "empty-folder"]),
+    ("dataset file missing", ["evaluate", "--victim", "wc", "--dataset", "missing.csv"]),
+    ("dataset without the label column", ["train", "--victim", "wordcnn", "--dataset", "no-label.csv", "--out", "new-victim"]),
+    ("dataset that is empty", ["train", "--victim", "wordcnn", "--dataset", "empty.csv", "--out", "new-victim"]),
+    ("dataset that is not UTF-8", ["train", "--victim", "wordcnn", "--dataset", "latin1.csv", "--out", "new-victim"]),
+    ("one-class training data", ["train", "--victim", "wordcnn", "--dataset", "one-class.csv", "--vectors", "none", "--out", "new-victim"]),
+    ("store that is not a database", ["attack", "--victim", "wc", "--recipe", "pwws", "--store", "data.csv"]),
+    ("store that is a folder", ["attack", "--victim", "wc", "--recipe", "pwws", "--store", "empty-folder"]),
+    ("no store for runs list", ["runs", "list", "--store", "nothing.sqlite"]),
+    ("no store for the leaderboard", ["leaderboard", "--store", "nothing.sqlite"]),
+    ("masked LM folder missing", ["attack", "--victim", "wc", "--recipe", "bae", "--mlm", "./no-such-mlm", "--store", "runs.sqlite"]),
+    ("mlm eval model missing", ["mlm", "eval", "--mlm", "./no-such-mlm", "--corpus", "data.csv"]),
+    ("benchmark config missing", ["benchmark", "--config", "missing.toml"]),
+    ("benchmark config is not TOML", ["benchmark", "--config", "data.csv"]),
+    ("benchmark config with an unknown section", ["benchmark", "--config", "unknown-section.toml"]),
+    ("humaneval import of a missing sheet", ["humaneval", "import", "missing.csv", "--store", "runs.sqlite"]),
+    ("word list file missing", ["attack", "--victim", "wc", "--recipe", "pwws", "--word-list", "missing.dic", "--store", "runs.sqlite"]),
+    ("transfer without a source", ["transfer", "--targets", "wc", "--store", "runs.sqlite"]),
+    # -- outputs in the way --------------------------------------------------------------------------------
+    ("train --out is a file", ["train", "--victim", "wordcnn", "--out", "data.csv"]),
+    ("train --out under a file", ["train", "--victim", "wordcnn", "--out", "data.csv/victim"]),
+    ("train --out not empty", ["train", "--victim", "wordcnn", "--max-train", "40", "--out", "wc"]),
+    ("attack --export is a folder", ["attack", "--victim", "wc", "--recipe", "pwws", "--export", "empty-folder", "--store", "runs.sqlite"]),
+    ("attack --export under a file", ["attack", "--victim", "wc", "--recipe", "pwws", "--export", "data.csv/x.jsonl", "--store", "runs.sqlite"]),
+    ("leaderboard --out is a folder", ["leaderboard", "--store", "runs.sqlite", "--format", "md", "--out", "empty-folder"]),
+    ("runs export --out is a folder", ["runs", "export", "1", "--out", "empty-folder", "--store", "runs.sqlite"]),
+    ("runs export --out under a file", ["runs", "export", "1", "--out", "data.csv/x.jsonl", "--store", "runs.sqlite"]),
+    ("defend --out is a file", ["defend", "--victim", "wc", "--method", "embedding", "--out", "data.csv"]),
+    ("humaneval --out is a file", ["humaneval", "export", "--run", "1", "--out", "data.csv", "--store", "runs.sqlite"]),
+    ("mlm eval --json is a folder", ["mlm", "eval", "--mlm", "./no-such-mlm", "--corpus", "data.csv", "--json", "empty-folder"]),
+    ("mlm train-tokenizer --out is a file", ["mlm", "train-tokenizer", "--corpus", "data.csv", "--out", "data.csv"]),
+    # -- devices ----------------------------------------------------------------------------------------------
+    ("train on a TPU", ["train", "--victim", "wordcnn", "--device", "tpu", "--max-train", "40", "--out", "new-victim"]),
+    ("train on a GPU that is not there", ["train", "--victim", "wordcnn", "--device", "cuda:7", "--max-train", "40", "--out", "new-victim"]),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) -> Path:
+    from textrobust.store import DatasetInfo, RunParameters, Store, VictimInfo
+
+    root = tmp_path_factory.mktemp("reliability")
+    shutil.copytree(tiny_wordcnn_dir, root / "wc")
+    (root / "empty-folder").mkdir()
+    (root / "data.csv").write_text(
+        "text,label\na fine film,positive\na dull film,negative\n", encoding="utf-8"
+    )
+    (root / "no-label.csv").write_text("text,stars\na fine film,5\n", encoding="utf-8")
+    (root / "empty.csv").write_text("text,label\n", encoding="utf-8")
+    (root / "latin1.csv").write_bytes("text,label\ncaf\xe9 cr\xe8me,positive\n".encode("latin-1"))
+    rows = "".join(f"film number {i},positive\n" for i in range(30))
+    (root / "one-class.csv").write_text("text,label\n" + rows, encoding="utf-8")
+    (root / "unknown-section.toml").write_text("[victims]\n[nonsense]\nkey = 1\n", encoding="utf-8")
+    with Store(root / "runs.sqlite") as store:
+        parameters = RunParameters(
+            recipe="pwws",
+            victim=VictimInfo.from_directory(root / "wc", "wordcnn"),
+            dataset=DatasetInfo.from_examples(
+                "mr", "test", "en", ["negative", "positive"], ["a b", "c d"], [0, 1]
+            ),
+            seed=0,
+            budget=None,
+            options={"language": "en"},
+            version="test",
+        )
+        run = store.start_run(parameters)
+        store.add_result(run.id, 0, make_result("success", 2, changes=1, queries=3, similarity=0.9))
+        store.add_result(run.id, 1, make_result("failed", 2, queries=4))
+        store.set_status(run.id, "finished")
+    return root
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): _digest(p) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize(("case", "argv"), CASES, ids=[case for case, _ in CASES])
+def test_bad_input_is_one_error_line_and_changes_nothing(
+    case: str,
+    argv: list[str],
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(workspace)
+    before = _snapshot(workspace)
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # usage errors leave through argparse
+        code = stop.code
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert code not in (0, None), f"{case}: exit 0, stderr {captured.err!r}"
+    assert "Traceback" not in captured.err
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert _snapshot(workspace) == before, f"{case} changed the workspace"
+
+
+def test_the_suite_covers_every_command_with_at_least_sixty_cases() -> None:
+    assert len(CASES) >= 60
+    assert len({case for case, _ in CASES}) == len(CASES)
+    commands = {argv[0] for _, argv in CASES}
+    assert {"train", "evaluate", "attack", "defend", "transfer", "runs", "leaderboard", "humaneval",
+            "benchmark", "mlm"} <= commands  # fmt: skip
+
+
+def test_debug_shows_the_traceback(workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.chdir(workspace)
+    assert main(["--debug", "train", "--victim", "wordcnn", "--dataset", "one-class.csv", "--out", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: ")
