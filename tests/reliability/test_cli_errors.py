@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stand_ins import make_result
+from tests.stand_ins import make_result, tiny_masked_lm
 from textrobust.cli import main
 
 # (case id, command line; "{victim}" is the trained victim's folder)
@@ -71,6 +71,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("no store for runs list", ["runs", "list", "--store", "nothing.sqlite"]),
     ("no store for the leaderboard", ["leaderboard", "--store", "nothing.sqlite"]),
     ("masked LM folder missing", ["attack", "--victim", "wc", "--recipe", "bae", "--mlm", "./no-such-mlm", "--store", "runs.sqlite"]),
+    ("masked LM weights cut short", ["attack", "--victim", "wc", "--recipe", "bae", "--mlm", "./damaged-mlm", "--n", "2", "--store", "runs.sqlite"]),
     ("mlm eval model missing", ["mlm", "eval", "--mlm", "./no-such-mlm", "--corpus", "data.csv"]),
     ("benchmark config missing", ["benchmark", "--config", "missing.toml"]),
     ("benchmark config is not TOML", ["benchmark", "--config", "data.csv"]),
@@ -113,6 +114,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
     rows = "".join(f"film number {i},positive\n" for i in range(30))
     (root / "one-class.csv").write_text("text,label\n" + rows, encoding="utf-8")
     (root / "unknown-section.toml").write_text("[victims]\n[nonsense]\nkey = 1\n", encoding="utf-8")
+    mlm = tiny_masked_lm(["good", "film", "fine"], seed=0)
+    mlm.model.save_pretrained(root / "damaged-mlm")
+    mlm.tokenizer.save_pretrained(root / "damaged-mlm")
+    weights = root / "damaged-mlm" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:2000])
     with Store(root / "runs.sqlite") as store:
         parameters = RunParameters(
             recipe="pwws",
@@ -175,3 +181,18 @@ def test_debug_shows_the_traceback(workspace: Path, capsys: pytest.CaptureFixtur
     assert main(["--debug", "train", "--victim", "wordcnn", "--dataset", "one-class.csv", "--out", "x"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_a_cache_path_that_is_a_file_is_one_error_line_before_any_work(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("TEXTROBUST_CACHE", str(workspace / "data.csv"))
+    before = _snapshot(workspace)
+    assert (
+        main(["attack", "--victim", "wc", "--recipe", "textfooler", "--n", "2", "--store", "runs.sqlite"])
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: TEXTROBUST_CACHE")
+    assert _snapshot(workspace) == before

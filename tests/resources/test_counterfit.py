@@ -253,3 +253,17 @@ def test_counter_fitted_resolves_to_the_original_vectors_once_fetched(
     nb.fetch_original_vectors(archive, cache)
     table = nb.load_neighbour_table(nb.COUNTER_FITTED, cache=cache, show_progress=False)
     assert table.name == nb.COUNTER_FITTED_ORIGINAL and "good" in table and len(table) == 30
+
+
+def test_a_damaged_cached_table_is_built_again(
+    vector_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    first = nb.load_neighbour_table(str(vector_file), cache=cache, show_progress=False)
+    (ids,) = list(cache.rglob("neighbour_ids.npy"))
+    ids.write_bytes(ids.read_bytes()[: len(ids.read_bytes()) // 2])  # a copy cut off half-way
+    again = nb.load_neighbour_table(str(vector_file), cache=cache, show_progress=False)
+    assert "damaged" in capsys.readouterr().err
+    assert again.words == first.words
+    assert np.array_equal(again.neighbour_ids, first.neighbour_ids)
+    assert nb.load_neighbour_table(str(vector_file), cache=cache, show_progress=False).words == first.words

@@ -70,8 +70,8 @@ class RecipeResources:
         def load() -> Any:
             if name is None and self.language != "en":
                 raise ResourceMissingError(
-                    f"no default word-neighbour table for language '{self.language}': pass neighbours=PATH "
-                    "(a word-vector file for that language)"
+                    f"no default word-neighbour table for language '{self.language}': give a word-vector "
+                    "file for that language (neighbours=PATH in Python or a benchmark config)"
                 )
             from textrobust.resources.neighbours import load_neighbour_table
 
@@ -98,7 +98,7 @@ class RecipeResources:
             try:
                 return load_pos_tagger(self.language, name)
             except ResourceMissingError as exc:
-                raise ResourceMissingError(f"{exc} (or switch the 'pos' constraint off)") from None
+                raise ResourceMissingError(f"{exc} (or switch POS off: --disable pos)") from None
 
         return self._get("pos_tagger", load)
 

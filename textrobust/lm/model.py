@@ -107,6 +107,11 @@ def load_mlm(name_or_path: str | Path) -> LoadedMLM:
                     f"'{name}' is not a masked-LM architecture (BERT, RoBERTa, ELECTRA, …)"
                 ) from None
             raise _load_error("masked LM", name, exc) from None
+        except Exception as exc:  # e.g. a weights file cut short: safetensors' own error type
+            raise MLMError(
+                f"cannot read the weights of masked LM '{name}' ({type(exc).__name__}: {exc}); the files may "
+                "be damaged: copy or save the model again"
+            ) from None
     prefix = f"{model.base_model_prefix}."
     missing = [key for key in info.get("missing_keys", []) if "position_ids" not in key]
     encoder_missing = [key for key in missing if key.startswith(prefix)]

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 import unicodedata
 import urllib.request
@@ -125,14 +126,14 @@ class NeighbourTable:
     def load(cls, directory: Path) -> NeighbourTable:
         meta = json.loads((directory / "meta.json").read_text())
         words = (directory / "words.txt").read_text(encoding="utf-8").split("\n")[:-1]
-        return cls(
-            name=str(meta.pop("name")),
-            words=words,
-            vectors=np.load(directory / "vectors.npy"),
-            neighbour_ids=np.load(directory / "neighbour_ids.npy"),
-            neighbour_cos=np.load(directory / "neighbour_cos.npy"),
-            meta=meta,
-        )
+        vectors = np.load(directory / "vectors.npy")
+        ids = np.load(directory / "neighbour_ids.npy")
+        cosines = np.load(directory / "neighbour_cos.npy")
+        rows = {len(words), vectors.shape[0], ids.shape[0], cosines.shape[0]}
+        if len(rows) != 1 or ids.shape != cosines.shape:
+            raise ValueError(f"the files of the neighbour table in {directory} do not fit together")
+        name = str(meta.pop("name"))
+        return cls(name, words, vectors, neighbour_ids=ids, neighbour_cos=cosines, meta=meta)
 
 
 # ------------------------------------------------------------------------------------------------ building
@@ -421,6 +422,9 @@ def load_neighbour_table(
     """
     spec = resolve_table(name, k, cache, pair_source)
     if table_ready(spec):
-        return NeighbourTable.load(spec.directory)
+        try:
+            return NeighbourTable.load(spec.directory)
+        except (OSError, ValueError, EOFError, KeyError) as exc:  # a truncated or mixed-up cache: rebuild
+            print(f"{spec.directory} is damaged ({exc}); building the table again", file=sys.stderr)
     with stage_progress(f"building {spec.name}", enabled=show_progress) as progress:
         return build_table(spec, progress)

@@ -97,7 +97,7 @@ def hunspell_path(language: str) -> Path | None:
 def install_hint(language: str) -> str:
     package = DEBIAN_PACKAGES.get(language)
     how = f"`sudo apt-get install {package}` (Debian/Ubuntu), or " if package else ""
-    return f"{how}pass word_list=PATH (a hunspell .dic or one word a line)"
+    return f"{how}give a word list (--word-list PATH): a hunspell .dic or one word a line"
 
 
 def load_word_list(language: str, path: Path | str | None = None) -> WordList:

@@ -154,6 +154,8 @@ def run_attack(
     except BaseException:
         if run is not None:
             store.set_status(run.id, "interrupted")
+        elif bar is not None:  # nothing attacked (a victim or attack that cannot load): no bar left behind
+            bar.live.transient = True
         raise
     finally:
         if bar is not None:
