@@ -45,7 +45,7 @@ def main() -> None:
                 victim_type,
                 report.epochs_run,
                 report.best_epoch,
-                f"{report.best_validation_accuracy:.3f}",
+                "—" if report.best_validation_accuracy is None else f"{report.best_validation_accuracy:.3f}",
                 f"{test_accuracy:.3f}",
                 f"{train_seconds:.1f}",
                 f"{time.perf_counter() - start:.1f}",

@@ -72,6 +72,8 @@ CASES: list[tuple[str, list[str]]] = [
     ("no store for the leaderboard", ["leaderboard", "--store", "nothing.sqlite"]),
     ("masked LM folder missing", ["attack", "--victim", "wc", "--recipe", "bae", "--mlm", "./no-such-mlm", "--store", "runs.sqlite"]),
     ("masked LM weights cut short", ["attack", "--victim", "wc", "--recipe", "bae", "--mlm", "./damaged-mlm", "--n", "2", "--store", "runs.sqlite"]),
+    ("English victim on Arabic text", ["evaluate", "--victim", "wc", "--dataset", "arabic.csv"]),
+    ("English masked LM on Arabic text", ["attack", "--victim", "wc", "--recipe", "mlm-synonym", "--dataset", "arabic.csv", "--mlm", "./english-mlm", "--store", "runs.sqlite"]),
     ("mlm eval model missing", ["mlm", "eval", "--mlm", "./no-such-mlm", "--corpus", "data.csv"]),
     ("benchmark config missing", ["benchmark", "--config", "missing.toml"]),
     ("benchmark config is not TOML", ["benchmark", "--config", "data.csv"]),
@@ -117,6 +119,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
     mlm = tiny_masked_lm(["good", "film", "fine"], seed=0)
     mlm.model.save_pretrained(root / "damaged-mlm")
     mlm.tokenizer.save_pretrained(root / "damaged-mlm")
+    mlm.model.save_pretrained(root / "english-mlm")
+    mlm.tokenizer.save_pretrained(root / "english-mlm")
+    arabic = ["فيلم جميل جدا", "فيلم سيء للغاية", "قصة رائعة", "تمثيل ضعيف", "اخراج ممتاز", "ممل جدا"] * 5
+    (root / "arabic.csv").write_text(
+        "text,label\n" + "".join(f"{t},{'pos' if i % 2 == 0 else 'neg'}\n" for i, t in enumerate(arabic)),
+        encoding="utf-8",
+    )
     weights = root / "damaged-mlm" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:2000])
     with Store(root / "runs.sqlite") as store:

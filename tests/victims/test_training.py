@@ -130,3 +130,26 @@ def test_impossible_settings_are_parameter_errors(overrides: dict, parameter: st
     with pytest.raises(ParameterError) as error:
         _settings(**overrides)
     assert error.value.parameter == parameter
+
+
+def test_label_sets_that_cannot_train_a_classifier_are_data_errors(small_mr) -> None:
+    from textrobust.errors import DataError
+    from textrobust.victims.training import TrainConfig
+
+    train = small_mr.split("train").head(60)
+    negatives = Split(
+        [t for t, y in zip(train.texts, train.labels, strict=True) if y == 0], [0] * train.labels.count(0)
+    )
+    config = TrainConfig(epochs=1, progress=False)
+    one_class = Dataset("one-class", "en", small_mr.label_names, {"train": negatives})
+    with pytest.raises(DataError, match="at least two"):
+        train_victim("wordcnn", one_class, config=config, vectors=None)
+    three = Dataset(
+        "three", "en", [*small_mr.label_names, "neutral"], {"train": train, "test": Split(["meh"], [2])}
+    )
+    with pytest.raises(DataError, match="'neutral' have no training example.*test"):
+        train_victim("wordcnn", three, config=config, vectors=None)
+    allowed = TrainConfig(epochs=1, progress=False, allow_missing_classes=True)
+    victim, report = train_victim("wordcnn", three, config=allowed, vectors=None)
+    assert victim.labels == [*small_mr.label_names, "neutral"]
+    assert report.best_validation_accuracy is None  # no validation split: no made-up -1.0

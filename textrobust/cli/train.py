@@ -55,7 +55,9 @@ def train_command(args: argparse.Namespace) -> int:
         "train": report.train_examples,
         "epochs": report.epochs_run,
         "best epoch": report.best_epoch,
-        "val acc": report.best_validation_accuracy,
+        "val acc": "no validation split"
+        if report.best_validation_accuracy is None
+        else report.best_validation_accuracy,
     }
     if "test" in dataset.splits:
         row["test acc"] = evaluate_victim(victim, dataset, "test").accuracy

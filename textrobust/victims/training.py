@@ -97,7 +97,7 @@ class TrainReport:
     victim_type: str
     epochs_run: int
     best_epoch: int
-    best_validation_accuracy: float
+    best_validation_accuracy: float | None  # None without a validation split
     validation_history: list[float] = field(default_factory=list)
     seconds: float = 0.0
     train_examples: int = 0
@@ -254,7 +254,7 @@ class Trainer:
             victim_type=victim_type,
             epochs_run=epochs_run,
             best_epoch=best_epoch,
-            best_validation_accuracy=best_accuracy,
+            best_validation_accuracy=best_accuracy if history else None,
             validation_history=history,
             seconds=time.perf_counter() - start,
             train_examples=sizes[0] if sizes else 0,
