@@ -74,6 +74,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("masked LM weights cut short", ["attack", "--victim", "wc", "--recipe", "bae", "--mlm", "./damaged-mlm", "--n", "2", "--store", "runs.sqlite"]),
     ("English victim on Arabic text", ["evaluate", "--victim", "wc", "--dataset", "arabic.csv"]),
     ("English masked LM on Arabic text", ["attack", "--victim", "wc", "--recipe", "mlm-synonym", "--dataset", "arabic.csv", "--mlm", "./english-mlm", "--store", "runs.sqlite"]),
+    ("mlm eval on a corpus without words", ["mlm", "eval", "--mlm", "./english-mlm", "--corpus", "no-words.txt"]),
     ("mlm eval model missing", ["mlm", "eval", "--mlm", "./no-such-mlm", "--corpus", "data.csv"]),
     ("benchmark config missing", ["benchmark", "--config", "missing.toml"]),
     ("benchmark config is not TOML", ["benchmark", "--config", "data.csv"]),
@@ -119,6 +120,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
     mlm = tiny_masked_lm(["good", "film", "fine"], seed=0)
     mlm.model.save_pretrained(root / "damaged-mlm")
     mlm.tokenizer.save_pretrained(root / "damaged-mlm")
+    (root / "no-words.txt").write_text("...\n!!!\n???\n", encoding="utf-8")
     mlm.model.save_pretrained(root / "english-mlm")
     mlm.tokenizer.save_pretrained(root / "english-mlm")
     arabic = ["فيلم جميل جدا", "فيلم سيء للغاية", "قصة رائعة", "تمثيل ضعيف", "اخراج ممتاز", "ممل جدا"] * 5

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from textrobust.lm import MLMError
 from textrobust.lm.corpus import PackedCorpus
 from textrobust.lm.masking import IGNORE_INDEX, Masker, batch_generator
 from textrobust.lm.model import masked_logits
@@ -96,6 +97,12 @@ def evaluate_mlm(
     items: list[tuple[list[int], int, bool]] = []
     for ids, positions, whole in _word_positions(tokenizer, texts, max_length):
         items.extend((ids, p, w) for p, w in zip(positions, whole, strict=True))
+    if not any(whole for _ids, _p, whole in items):
+        raise MLMError(
+            f"the {len(texts)} evaluation text(s) hold no word to mask (only punctuation, symbols or "
+            "nothing); "
+            "give a corpus of real text"
+        )
     items.sort(key=lambda item: len(item[0]))  # similar lengths together: less padding
     total_nll = 0.0
     hits1 = hitsk = n_words = 0
