@@ -37,7 +37,7 @@ def test_json_goes_to_stdout_and_bad_options_are_one_line_errors(
     assert json.loads(capsys.readouterr().out)["format"] == "textrobust-leaderboard"
     for argv, message in (
         (["--format", "terminal", "--out", str(tmp_path / "x")], "--out needs a file format"),
-        (["--format", "html", "--out", str(tmp_path)], "--out "),
+        (["--format", "html", "--out", str(tmp_path)], "--out: "),
     ):
         assert main(["leaderboard", "--store", str(report_store["store"]), *argv]) == 2
         err = capsys.readouterr().err

@@ -109,4 +109,5 @@ class OneLineParser(argparse.ArgumentParser):
     """Usage mistakes as one line, ``error: …`` (exit 2), like every other error; ``--help`` shows usage."""
 
     def error(self, message: str) -> NoReturn:
+        message = message.removeprefix("argument ")  # "argument --out: ..." reads "--out: ..."
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
