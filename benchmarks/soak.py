@@ -107,9 +107,8 @@ def kill_and_resume(
 
 
 def concurrent_writers(victim: str, writers: int, n: int, workdir: Path) -> dict[str, int]:
-    store = workdir / f"writers-{writers}.sqlite"
-    if store.exists():
-        store.unlink()
+    # a new file every trial: a deleted store's -wal and -shm files would otherwise meet the next one
+    store = Path(tempfile.mkdtemp(dir=workdir)) / f"writers-{writers}.sqlite"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     # different seeds: different runs, all started at once on a fresh store
     processes = [
@@ -135,7 +134,12 @@ def concurrent_writers(victim: str, writers: int, n: int, workdir: Path) -> dict
         )  # fmt: skip
         for seed in range(writers)
     ]
-    failed = sum(p.wait(timeout=1800) != 0 for p in processes)
+    failed = 0
+    for process in processes:
+        _, err = process.communicate(timeout=1800)
+        if process.returncode != 0:
+            failed += 1
+            print(f"writer failed: {(err or '').strip().splitlines()[-1:]}", file=sys.stderr)
     runs = _runs(store)
     results = _results(store)
     return {
