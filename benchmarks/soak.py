@@ -195,8 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "defend" in args.faults:
                 out = work / f"defended-{trial}"
                 command = _textrobust("defend", "--victim", victim, "--method", "embedding", "--epochs", "1",
-                                      "--max-train", "2000", "--out", str(out))  # fmt: skip
-                outcome = kill_and_resume(command, command, rng.uniform(3, 10), None)
+                                      "--max-train", "2000", "--no-evaluate", "--out", str(out))  # fmt: skip
+                # run again: its output is written atomically (--overwrite: the first run may have finished)
+                outcome = kill_and_resume(command, [*command, "--overwrite"], rng.uniform(3, 10), None)
                 outcome["half-written outputs"] = int(out.exists() and not (out / "config.json").exists())
                 add("defend", outcome)
                 shutil.rmtree(out, ignore_errors=True)

@@ -400,3 +400,19 @@ def test_adapted_model_works_in_the_mlm_synonym_recipe(adapted) -> None:
     vocabulary = set(load_tokenizer(adapted.out).get_vocab())
     changed = [w for w, o in zip(result.adversarial_text.split(), text.split(), strict=True) if w != o]
     assert len(changed) == 1 and changed[0] in vocabulary
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(
+    tmp_path: Path, corpus_dir: Path, tiny_encoder: Path
+) -> None:
+    out = tmp_path / "early"
+    out.mkdir()
+    (out / "heldout.txt").write_text("what a run writes first\n", encoding="utf-8")
+    result = adapt(tiny_config(corpus_dir, tiny_encoder, out, steps=2), resume=True, show_progress=False)
+    assert result.steps == 2 and (out / "config.json").is_file()
+    stranger = tmp_path / "not-a-run"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("a user's file\n", encoding="utf-8")
+    with pytest.raises(MLMError, match="no checkpoint"):
+        adapt(tiny_config(corpus_dir, tiny_encoder, stranger, steps=2), resume=True, show_progress=False)
+    assert (stranger / "notes.txt").is_file()  # nothing of the user's is removed

@@ -161,11 +161,22 @@ def stored_options(out: str | Path) -> dict[str, Any]:
     """The run options saved in the newest checkpoint under ``out`` (``--resume`` need not repeat them)."""
     found = checkpoints(Path(out))
     if not found:
+        if started_without_checkpoint(Path(out)):
+            return {}  # killed before its first checkpoint: the run starts again with the given options
         raise MLMError(
             f"no checkpoint under {Path(out) / CHECKPOINTS_DIR} to resume; start a new run instead"
         )
     state = json.loads((found[-1] / STATE_FILE).read_text(encoding="utf-8"))
     return dict(state["options"])
+
+
+# What a run writes into its output folder before its first checkpoint.
+EARLY_FILES = frozenset({HELDOUT_FILE, LOG_FILE, CHECKPOINTS_DIR})
+
+
+def started_without_checkpoint(out: Path) -> bool:
+    """Whether ``out`` holds only what a run writes before its first checkpoint (it was stopped early)."""
+    return out.is_dir() and not checkpoints(out) and {p.name for p in out.iterdir()} <= EARLY_FILES
 
 
 class _BatchOrder:
@@ -248,11 +259,16 @@ class _Run:
     def prepare_out(self, resume: bool) -> Path | None:
         if resume:
             found = checkpoints(self.out)
-            if not found:
+            if found:
+                return found[-1]
+            if not started_without_checkpoint(self.out):
                 raise MLMError(
                     f"no checkpoint under {self.out / CHECKPOINTS_DIR} to resume; start a new run instead"
                 )
-            return found[-1]
+            self.say(f"no checkpoint in {self.out} yet (stopped early): starting the run from the beginning")
+            for leftover in self.out.iterdir():
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            return None
         if self.out.exists() and (not self.out.is_dir() or any(self.out.iterdir())):
             raise ParameterError(
                 "out", f"{self.out} is not empty: resume its run, or choose a new output folder"
