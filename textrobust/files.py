@@ -71,12 +71,23 @@ def output_problem(path: str | Path, kind: str = "file") -> str | None:
     if kind == "directory" and target.exists() and not target.is_dir():
         return f"{target} is a file, not a directory"
     if target.exists():
-        return None if os.access(target, os.W_OK) else f"{target} is not writable"
+        writable = os.access(target, os.W_OK) and (not target.is_dir() or _can_create_in(target))
+        return None if writable else f"{target} is not writable"
     ancestor = target.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         return f"{ancestor} is a file, so {target} cannot be created"
-    if not os.access(ancestor, os.W_OK):
+    if not os.access(ancestor, os.W_OK) or not _can_create_in(ancestor):
         return f"{ancestor} is not writable, so {target} cannot be created"
     return None
+
+
+def _can_create_in(directory: Path) -> bool:
+    """Whether a file can really be created in ``directory`` (``os.access`` says yes to root everywhere,
+    even on a read-only file system)."""
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False

@@ -14,3 +14,20 @@ def cache_dir() -> Path:
         where = "TEXTROBUST_CACHE" if override else "the cache"
         raise TextrobustError(f"{where} ({root}) is a file, not a folder: point TEXTROBUST_CACHE at a folder")
     return root
+
+
+def check_cache_dir() -> Path:
+    """The cache root, checked once before a command works: a folder that exists or can be made, and
+    in which files can be written (a read-only place fails here, not after minutes of work)."""
+    root = cache_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise TextrobustError(
+            f"the cache {root} cannot be written ({exc.strerror or exc}): point TEXTROBUST_CACHE at a "
+            "writable folder"
+        ) from None
+    return root

@@ -207,3 +207,55 @@ def test_a_cache_path_that_is_a_file_is_one_error_line_before_any_work(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: TEXTROBUST_CACHE")
     assert _snapshot(workspace) == before
+
+
+READ_ONLY = Path("/proc")  # a read-only file system even for root (these sessions and CI run as root)
+
+
+@pytest.mark.skipif(not (READ_ONLY / "self").exists(), reason="needs Linux /proc as a read-only place")
+@pytest.mark.parametrize(
+    ("case", "argv", "env"),
+    [
+        (
+            "train --out on a read-only file system",
+            ["train", "--victim", "wordcnn", "--out", "/proc/tr-victim"],
+            {},
+        ),
+        (
+            "attack --export to a read-only place",
+            [
+                "attack",
+                "--victim",
+                "wc",
+                "--recipe",
+                "pwws",
+                "--export",
+                "/proc/tr.jsonl",
+                "--store",
+                "runs.sqlite",
+            ],
+            {},
+        ),
+        (
+            "leaderboard --out to a read-only place",
+            ["leaderboard", "--store", "runs.sqlite", "--format", "md", "--out", "/proc/tr.md"],
+            {},
+        ),
+        (
+            "a read-only cache",
+            ["evaluate", "--victim", "wc", "--n", "2"],
+            {"TEXTROBUST_CACHE": "/proc/textrobust-cache"},
+        ),
+    ],
+)
+def test_read_only_places_are_one_error_line_before_any_work(
+    case: str, argv: list[str], env: dict[str, str], workspace: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(workspace)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    before = _snapshot(workspace)
+    assert main(argv) == 2, case
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "writ" in lines[0], lines
+    assert _snapshot(workspace) == before

@@ -100,9 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     debug = bool(getattr(args, "debug", False)) or os.environ.get("TEXTROBUST_DEBUG") == "1"
     try:
-        from textrobust.paths import cache_dir
+        from textrobust.paths import check_cache_dir
 
-        cache_dir()  # a misconfigured cache fails here, before any work
+        check_cache_dir()  # a misconfigured or read-only cache fails here, before any work
         return int(args.func(args) or 0)
     except TextrobustError as exc:
         if debug:
