@@ -57,3 +57,8 @@ def autocast(device: Any, dtype: Any) -> Any:
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def precision_name(dtype: Any) -> str:
+    """The name of an autocast dtype as ``PRECISIONS`` spells it (None: float32)."""
+    return "float32" if dtype is None else str(dtype).removeprefix("torch.")

@@ -6,7 +6,7 @@ import os
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -17,7 +17,7 @@ import numpy as np
 from textrobust.attacks.requests import Call, Steps, run_now
 from textrobust.data.arabic import is_arabic_word, is_clitic_only, strip_marks
 from textrobust.data.text import SplitText, is_word
-from textrobust.devices import autocast, autocast_dtype
+from textrobust.devices import autocast, autocast_dtype, precision_name
 from textrobust.errors import ResourceMissingError
 
 # Hub defaults by language; offline users pass a local folder (``--mlm PATH``).
@@ -220,22 +220,12 @@ class MaskedLanguageModel:
 
         counts, kept = self._textattack_tokens()
         results: list[list[str]] = []
-        for start in range(0, len(texts), self.batch_size):
-            chunk = texts[start : start + self.batch_size]
-            encoded, _ = self._encode(chunk)
-            first_mask: dict[int, int] = {}
-            for row, column in (encoded["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist():
-                first_mask.setdefault(row, column)
-            rows = sorted(first_mask)
-            logits = self._logits_at(encoded, rows, [first_mask[r] for r in rows]) if rows else None
-            for row in range(len(chunk)):
-                if row not in first_mask:  # the mask was truncated away
-                    results.append([])
-                    continue
-                probabilities = torch.softmax(logits[rows.index(row)], dim=0)
-                ranked = torch.argsort(probabilities, descending=True).numpy()
-                top = ranked[counts[ranked]][:k]
-                results.append([kept[i] for i in top if kept[i]])
+        for logits in self._mask_logits(texts):
+            if logits is None:  # the mask was truncated away
+                results.append([])
+                continue
+            ranked = torch.argsort(torch.softmax(logits, dim=0), descending=True).numpy()
+            results.append([kept[i] for i in ranked[counts[ranked]][:k] if kept[i]])
         return results
 
     def _textattack_tokens(self) -> tuple[np.ndarray, list[str]]:
@@ -283,7 +273,7 @@ class MaskedLanguageModel:
             reduced = self._fill_masks(masked, k)
             if any({w for w, _ in a} != {w for w, _ in b} for a, b in zip(reference, reduced, strict=True)):
                 self.precision_dtype = None
-        return "float32" if self.precision_dtype is None else str(self.precision_dtype).removeprefix("torch.")
+        return precision_name(self.precision_dtype)
 
     # -- internals -----------------------------------------------------------------------------
     def _remember(self, key: tuple[Any, ...], value: list[tuple[str, float]]) -> None:
@@ -322,25 +312,29 @@ class MaskedLanguageModel:
                 logits = self.model(**inputs).logits[rows_t, columns_t]
         return logits.float().cpu()
 
-    def _fill_masks(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
-        import torch
-
-        results: list[list[tuple[str, float]]] = []
+    def _mask_logits(self, texts: list[str]) -> Iterator[Any]:
+        """Per text, the vocabulary logits at its first mask token (None where truncation cut the mask)."""
         for start in range(0, len(texts), self.batch_size):
             chunk = texts[start : start + self.batch_size]
             encoded, _ = self._encode(chunk)
-            found = (encoded["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist()
             first_mask: dict[int, int] = {}
-            for row, column in found:
+            for row, column in (encoded["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist():
                 first_mask.setdefault(row, column)
             rows = sorted(first_mask)
             logits = self._logits_at(encoded, rows, [first_mask[r] for r in rows]) if rows else None
             for row in range(len(chunk)):
-                if row not in first_mask:  # the mask was truncated away
-                    results.append([])
-                    continue
-                scores = torch.log_softmax(logits[rows.index(row)], dim=-1) + self._start_bias
-                results.append(self._top_words(scores, k))
+                yield logits[rows.index(row)] if row in first_mask else None
+
+    def _fill_masks(self, texts: list[str], k: int) -> list[list[tuple[str, float]]]:
+        import torch
+
+        results: list[list[tuple[str, float]]] = []
+        for logits in self._mask_logits(texts):
+            if logits is None:  # the mask was truncated away
+                results.append([])
+                continue
+            scores = torch.log_softmax(logits, dim=-1) + self._start_bias
+            results.append(self._top_words(scores, k))
         return results
 
     def _top_words(self, scores: Any, k: int) -> list[tuple[str, float]]:

@@ -257,7 +257,7 @@ class GreedyByImportance:
             passing = set(passed)
             kept += [j for j in batch if candidates[j] in passing]
             chunk *= 2
-        return sorted(kept[: self.beam_width] if len(kept) > self.beam_width else kept)
+        return sorted(kept[: self.beam_width])
 
     # -- the walk ------------------------------------------------------------------------------
     def run(self, problem: Problem) -> SearchOutcome:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from textrobust.devices import autocast, autocast_dtype, select_device
+from textrobust.devices import autocast, autocast_dtype, precision_name, select_device
 from textrobust.files import atomic_directory
 from textrobust.victims.base import validate_texts
 
@@ -90,7 +90,7 @@ class TorchVictim:
 
     @property
     def precision(self) -> str:
-        return "float32" if self.precision_dtype is None else str(self.precision_dtype).removeprefix("torch.")
+        return precision_name(self.precision_dtype)
 
     def use_precision(
         self, precision: str, check_texts: Sequence[str], tolerance: float = PRECISION_TOLERANCE
