@@ -17,6 +17,7 @@ import pytest
 
 from tests.stand_ins import make_result, tiny_masked_lm
 from textrobust.cli import main
+from textrobust.cli.benchmark import DEMO_CONFIG
 
 # (case id, command line; "{victim}" is the trained victim's folder)
 CASES: list[tuple[str, list[str]]] = [
@@ -41,6 +42,15 @@ CASES: list[tuple[str, list[str]]] = [
     ("transfer --n 0", ["transfer", "--run", "1", "--targets", "wc", "--n", "0", "--store", "runs.sqlite"]),
     ("transfer --n without --matrix", ["transfer", "--run", "1", "--targets", "wc", "--n", "5", "--store", "runs.sqlite"]),
     ("transfer --workers 0", ["transfer", "--matrix", "--victims", "wc", "wc", "--recipe", "pwws", "--workers", "0", "--store", "runs.sqlite"]),
+    # -- executors -------------------------------------------------------------------------------------
+    ("attack --executor dask", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "dask", "--store", "runs.sqlite"]),
+    ("attack --ray-address nowhere", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "ray", "--ray-address", "nowhere", "--store", "runs.sqlite"]),
+    ("attack --gpus-per-worker -1", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "ray", "--gpus-per-worker", "-1", "--store", "runs.sqlite"]),
+    ("attack --gpus-per-worker, local", ["attack", "--victim", "wc", "--recipe", "pwws", "--gpus-per-worker", "1", "--store", "runs.sqlite"]),
+    ("attack --executor ray --workers 0", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "ray", "--workers", "0", "--store", "runs.sqlite"]),
+    ("transfer --executor without --matrix", ["transfer", "--run", "1", "--targets", "wc", "--executor", "ray", "--store", "runs.sqlite"]),
+    ("defend --workers 0", ["defend", "--victim", "wc", "--out", "defended", "--workers", "0", "--store", "runs.sqlite"]),
+    ("benchmark --ray-address nowhere", ["benchmark", "--config", "bench.toml", "--executor", "ray", "--ray-address", "nowhere"]),
     ("humaneval --n 0", ["humaneval", "export", "--run", "1", "--n", "0", "--out", "sheets", "--store", "runs.sqlite"]),
     ("humaneval --raters 0", ["humaneval", "export", "--run", "1", "--raters", "0", "--out", "sheets", "--store", "runs.sqlite"]),
     # -- names and choices -------------------------------------------------------------------------------
@@ -116,6 +126,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
     (root / "latin1.csv").write_bytes("text,label\ncaf\xe9 cr\xe8me,positive\n".encode("latin-1"))
     rows = "".join(f"film number {i},positive\n" for i in range(30))
     (root / "one-class.csv").write_text("text,label\n" + rows, encoding="utf-8")
+    shutil.copy(DEMO_CONFIG, root / "bench.toml")
     (root / "unknown-section.toml").write_text("[victims]\n[nonsense]\nkey = 1\n", encoding="utf-8")
     mlm = tiny_masked_lm(["good", "film", "fine"], seed=0)
     mlm.model.save_pretrained(root / "damaged-mlm")

@@ -1,4 +1,4 @@
-"""Arguments several commands share, each defined once: dataset, store, seed, device, lists."""
+"""Arguments several commands share, each defined once: dataset, store, seed, device, executor, lists."""
 
 from __future__ import annotations
 
@@ -51,6 +51,59 @@ def add_seed_argument(parser: argparse.ArgumentParser, what: str = "random seed"
 def add_device_argument(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:
     parser.add_argument(
         "--device", default=default, help="auto (CUDA when present), cpu, cuda or cuda:N (default: auto)"
+    )
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser, config_key: bool = False) -> None:
+    """Who attacks: this machine's processes (``local``) or Ray actors (``ray``), and how many."""
+    default = " (default: the config's, else local)" if config_key else " (default: local)"
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default=None,
+        help="local: this process or --workers local processes; ray: Ray actors on a local Ray instance or "
+        "the cluster at --ray-address (needs the 'distributed' extra)" + default,
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes or Ray actors (default: local 1, in-process; ray: as many as fit)",
+    )
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        help="with --executor ray: 'auto' or HOST:PORT of a running cluster (default: start a local one)",
+    )
+    parser.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        default=None,
+        help="with --executor ray: GPUs per worker of a transformer victim, fractions share a GPU "
+        "(default: 1 when the cluster has GPUs)",
+    )
+
+
+def executor_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The executor flags as given (``None`` where not given)."""
+    return {
+        "executor": args.executor,
+        "workers": args.workers,
+        "ray_address": args.ray_address,
+        "gpus_per_worker": args.gpus_per_worker,
+    }
+
+
+def executor_from_args(args: argparse.Namespace) -> Any:
+    """The executor the flags choose (checked now, before any work; Ray is started by the first run)."""
+    from textrobust.runs.executor import make_executor
+
+    options = executor_options(args)
+    return make_executor(
+        options["workers"],
+        kind=options["executor"] or "local",
+        ray_address=options["ray_address"],
+        gpus_per_worker=options["gpus_per_worker"],
     )
 
 

@@ -8,12 +8,14 @@ import sys
 from textrobust.attacks.result import AttackResult
 from textrobust.cli.arguments import (
     add_dataset_arguments,
+    add_executor_arguments,
     add_progress_argument,
     add_seed_argument,
     add_store_argument,
     choices_help,
     comma_list,
     dataset_from_args,
+    executor_from_args,
     output_file,
 )
 from textrobust.cli.tables import diff_texts, print_pairs
@@ -77,9 +79,8 @@ def attack_command(args: argparse.Namespace) -> int:
         outcome = attack_saved_victim(
             args.victim, args.recipe, dataset=dataset_from_args(args), split=args.split, n=args.n,
             seed=args.seed, budget=args.budget, mlm=args.mlm, attack_options=_attack_options(args),
-            store=args.store, workers=args.workers, batch_examples=args.batch_examples, resume=args.resume,
-            progress=not args.no_progress,
-            notify=_note,
+            store=args.store, batch_examples=args.batch_examples, resume=args.resume,
+            progress=not args.no_progress, notify=_note, executor=executor_from_args(args),
         )  # fmt: skip
     except KeyboardInterrupt:
         _note("stopped: every finished example is stored; run the same command with --resume to continue")
@@ -175,9 +176,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     attack.add_argument(
         "--resume", action="store_true", help="continue the latest unfinished run with the same parameters"
     )
-    attack.add_argument(
-        "--workers", type=int, default=1, help="local worker processes (default: %(default)s, in-process)"
-    )
+    add_executor_arguments(attack)
     attack.add_argument(
         "--batch-examples",
         type=int,

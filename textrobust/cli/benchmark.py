@@ -18,13 +18,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textrobust.cli.arguments import add_executor_arguments
 from textrobust.cli.tables import print_table
 from textrobust.errors import ParameterError, TextrobustError, require_at_least
 
 DEMO_CONFIG = Path(__file__).with_name("demo.toml")
 
 _SECTIONS = {
-    "benchmark": {"name", "dataset", "folder", "seed", "report", "mlm", "workers"},
+    "benchmark": {
+        "name",
+        "dataset",
+        "folder",
+        "seed",
+        "report",
+        "mlm",
+        "workers",
+        "executor",
+        "ray_address",
+        "gpus_per_worker",
+    },  # fmt: skip
     "attacks": {"recipes", "n", "split", "disable", "variants"},
     "transfer": {"recipe", "n"},
     "victims": {
@@ -85,6 +97,7 @@ class Config:
     defenses: list[dict[str, Any]] = field(default_factory=list)
     attack_options: dict[str, Any] = field(default_factory=dict)  # for every attack (``disable``)
     humaneval: dict[str, Any] | None = None  # rating sheets of one victim's successes
+    executor: Any = None  # who attacks (runs.executor.Executor): built from workers / executor / ray_address
     variants: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (recipe, options) runs
 
     def attacks(self) -> list[tuple[str, dict[str, Any]]]:
@@ -107,10 +120,15 @@ def _disable_sorted(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_config(
-    path: str | Path, mlm: str | None = None, dataset: str | None = None, folder: str | Path | None = None
+    path: str | Path,
+    mlm: str | None = None,
+    dataset: str | None = None,
+    folder: str | Path | None = None,
+    executor: dict[str, Any] | None = None,
 ) -> Config:
     """Read and check a benchmark config; every mistake is one error naming the file and the key.
-    ``mlm``, ``dataset`` and ``folder`` override the config's values."""
+    ``mlm``, ``dataset`` and ``folder`` override the config's values, and so do the entries of
+    ``executor`` (``executor``, ``workers``, ``ray_address``, ``gpus_per_worker``)."""
     from textrobust.attacks.recipes import RECIPES
     from textrobust.defenses import METHODS
     from textrobust.runs.jobs import check_recipe
@@ -224,6 +242,17 @@ def load_config(
         raise fail("victims", f"model = '{MLM_MODEL}' needs a masked LM: set benchmark.mlm or pass --mlm")
     require_at_least("n", config.n, 1)
     require_at_least("workers", config.workers, 1)
+    chosen = {key: bench.get(key) for key in ("executor", "ray_address", "gpus_per_worker")}
+    chosen["workers"] = bench.get("workers")
+    chosen.update({key: value for key, value in (executor or {}).items() if value is not None})
+    from textrobust.runs.executor import make_executor
+
+    config.executor = make_executor(
+        chosen["workers"],
+        kind=str(chosen["executor"] or "local"),
+        ray_address=chosen["ray_address"],
+        gpus_per_worker=chosen["gpus_per_worker"],
+    )
     if not config.report.endswith(".html"):
         raise fail("benchmark.report", "name an .html file (markdown and JSON are written beside it)")
     return config
@@ -303,9 +332,9 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                     mlm=config.mlm,
                     attack_options=options,
                     store=store,
-                    workers=config.workers,
                     resume=True,
                     progress=progress,
+                    executor=config.executor,
                 )
                 if options == config.attack_options:
                     run_ids[(name, recipe)] = outcome.run.id
@@ -334,9 +363,9 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                 n=config.transfer_n,
                 seed=config.seed,
                 mlm=config.mlm,
-                workers=config.workers,
                 progress=progress,
                 attack_options=config.attack_options,
+                executor=config.executor,
             )
         for spec in config.defenses:
             base = directories[spec["victim"]]
@@ -346,9 +375,9 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
             settings = DefenseSettings(
                 method=spec["method"],
                 seed=config.seed,
-                workers=config.workers,
                 mlm=config.mlm,
                 progress=progress,
+                executor=config.executor,
                 attack_options=dict(config.attack_options),
                 **{k: spec[k] for k in sorted(keys) if k in spec},
             )
@@ -367,8 +396,8 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
                 store=store,
                 mlm=config.mlm,
                 budget_protocol=spec.get("budget_protocol"),
-                workers=config.workers,
                 progress=progress,
+                executor=config.executor,
                 defense=record,
                 attack_options=config.attack_options,
             )
@@ -384,7 +413,9 @@ def run_benchmark(config: Config, *, retrain: bool = False, progress: bool = Tru
 
 
 def benchmark_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.mlm, args.dataset, args.folder)
+    from textrobust.cli.arguments import executor_options
+
+    config = load_config(args.config, args.mlm, args.dataset, args.folder, executor_options(args))
     started = time.perf_counter()
     html = run_benchmark(config, retrain=args.retrain, progress=not args.no_progress)
     print(f"\nreport: {html.resolve()}  ({(time.perf_counter() - started) / 60:.1f} min)")
@@ -402,5 +433,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", default=None, help="run the config on another dataset (overrides the config)")
     p.add_argument("--folder", default=None, help="where to write (overrides the config's folder)")
     p.add_argument("--retrain", action="store_true", help="train victims and defenses again")
+    add_executor_arguments(p, config_key=True)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=benchmark_command)

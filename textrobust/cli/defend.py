@@ -9,11 +9,13 @@ from pathlib import Path
 from textrobust.cli.arguments import (
     add_dataset_arguments,
     add_device_argument,
+    add_executor_arguments,
     add_progress_argument,
     add_store_argument,
     choices_help,
     comma_list,
     dataset_from_args,
+    executor_from_args,
     output_dir,
 )
 from textrobust.cli.tables import print_table
@@ -36,6 +38,7 @@ def defend_command(args: argparse.Namespace) -> int:
         if exc.parameter not in ("recipe", "recipes"):
             raise
         raise TextrobustError(f"--eval-recipes: {exc}") from None
+    executor = executor_from_args(args)  # attacks for training examples and for the evaluation
     settings = DefenseSettings(
         method=args.method or "co-tune",
         recipe=args.recipe,
@@ -54,10 +57,10 @@ def defend_command(args: argparse.Namespace) -> int:
         copies=args.copies,
         ratio=args.ratio,
         neighbours=args.neighbours,
-        workers=args.workers,
         mlm=args.mlm,
         device=args.device,
         progress=not args.no_progress,
+        executor=executor,
     )
     if args.evaluate_only:
         if not (out / "config.json").exists():
@@ -89,7 +92,7 @@ def defend_command(args: argparse.Namespace) -> int:
         store=args.store,
         mlm=args.mlm,
         budget_protocol=args.budget_protocol,
-        workers=args.workers,
+        executor=executor,
         progress=not args.no_progress,
         defense=record,
     )
@@ -164,7 +167,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--budget-protocol", choices=BUDGET_PROTOCOLS, default=None, help="one budget for every eval recipe"
     )
     p.add_argument("--mlm", default=None, help="fill-mask model for MLM recipes (name or folder)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes for attacks")
+    add_executor_arguments(p)
     p.add_argument("--evaluate-only", action="store_true", help="judge the defended victim already in --out")
     p.add_argument("--no-evaluate", action="store_true", help="only make the defended victim")
     add_store_argument(p)

@@ -7,12 +7,16 @@ import sys
 
 from textrobust.cli.arguments import (
     add_dataset_arguments,
+    add_executor_arguments,
     add_progress_argument,
     add_store_argument,
     dataset_from_args,
+    executor_from_args,
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
+
+MATRIX_N = 200  # examples attacked per victim by --matrix unless --n says otherwise
 
 
 def _note(message: str) -> None:
@@ -20,24 +24,27 @@ def _note(message: str) -> None:
 
 
 def transfer_command(args: argparse.Namespace) -> int:
-    from textrobust.errors import ParameterError, require_at_least
+    from textrobust.errors import ParameterError, require_at_least  # noqa: F401
     from textrobust.leaderboard.render import transfer_rows
     from textrobust.leaderboard.report import build_report
     from textrobust.runs.transfer import transfer_matrix, transfer_run
     from textrobust.store import Store
 
     require_at_least("n", args.n, 1)
-    require_at_least("workers", args.workers, 1)
+    executor = executor_from_args(args)
     if not args.matrix and args.n is not None:
         raise ParameterError("n", "applies to --matrix only (a --run's examples are those it attacked)")
+    if not args.matrix and (args.workers is not None or args.executor is not None):
+        raise TextrobustError("--executor and --workers apply to --matrix only (a replay attacks nothing)")
     with Store(args.store) as store:
         if args.matrix:
             if not args.victims or not args.recipe:
                 raise TextrobustError("--matrix needs --victims A B [C …] and --recipe")
             matrix = transfer_matrix(
-                args.victims, args.recipe, dataset_from_args(args), store, split=args.split, n=args.n,
-                seed=args.seed, mlm=args.mlm, workers=args.workers, progress=not args.no_progress,
-                notify=_note,
+                args.victims, args.recipe, dataset_from_args(args), store, split=args.split,
+                n=MATRIX_N if args.n is None else args.n,
+                seed=args.seed, mlm=args.mlm, progress=not args.no_progress, notify=_note,
+                executor=executor,
             )  # fmt: skip
             run_ids = set(matrix.runs.values())
         else:
@@ -93,11 +100,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dataset_arguments(p)
     p.add_argument("--split", default="test", help="with --matrix: the split attacked (default: %(default)s)")
     p.add_argument(
-        "--n", type=int, default=200, help="with --matrix: first N examples (default: %(default)s)"
+        "--n", type=int, default=None, help=f"with --matrix: first N examples (default: {MATRIX_N})"
     )
     p.add_argument("--seed", type=int, default=0, help="with --matrix: the attack seed")
     p.add_argument("--mlm", default=None, help="with --matrix: fill-mask model for MLM recipes")
-    p.add_argument("--workers", type=int, default=1, help="with --matrix: local worker processes")
+    add_executor_arguments(p)
     add_store_argument(p)
     add_progress_argument(p)
     p.set_defaults(func=transfer_command)

@@ -24,6 +24,7 @@ from textrobust.defenses.embedding import EmbeddingAdversarialHooks
 from textrobust.defenses.generation import AdversarialGenerator
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.files import directory_digest
+from textrobust.runs.executor import Executor
 from textrobust.store.records import plain_data
 from textrobust.victims import TRAINABLE_TYPES, load_victim, victim_label_ids
 from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config
@@ -65,6 +66,8 @@ class DefenseSettings:
     attack_options: dict[str, Any] = field(default_factory=dict)
     device: str = "auto"
     progress: bool = True
+    # Who attacks (co-tune, augment): takes the place of ``workers`` when given. Not a defense parameter.
+    executor: Executor | None = field(default=None, compare=False)
 
     def check(self) -> None:
         """Every setting a user can get wrong, before anything is loaded."""
@@ -244,8 +247,9 @@ def defend(
             workers=settings.workers,
             options=dict(settings.attack_options),
             progress=settings.progress,
+            executor=settings.executor,
         )
-        if settings.workers == 1:
+        if generator.in_process:
             generator.attack()  # a missing resource fails before any training
     generation_seconds = 0.0
     adversarial = 0

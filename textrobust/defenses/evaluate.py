@@ -20,6 +20,7 @@ from textrobust.attacks.result import AttackResult
 from textrobust.data import Dataset
 from textrobust.defenses import DEFAULT_EVAL_RECIPES
 from textrobust.errors import ParameterError, require_at_least
+from textrobust.runs.executor import Executor
 from textrobust.runs.jobs import attack_saved_victim, check_recipe, record_defense
 from textrobust.statistics import bootstrap_mean
 from textrobust.store import DefenseInfo, Store, VictimInfo
@@ -113,6 +114,7 @@ def evaluate_defense(
     workers: int = 1,
     progress: bool = True,
     defense: dict[str, Any] | None = None,
+    executor: Executor | None = None,
     attack_options: dict[str, Any] | None = None,
 ) -> DefenseEvaluation:
     """Attack both victims on the first ``n`` test examples with each recipe; record the defense (when
@@ -130,7 +132,7 @@ def evaluate_defense(
                 outcome = attack_saved_victim(
                     directory, recipe, dataset=dataset, split="test", n=n, seed=seed, mlm=mlm,
                     attack_options={**options, **dict(attack_options or {})}, store=opened, workers=workers,
-                    resume=True, progress=progress,
+                    resume=True, progress=progress, executor=executor,
                 )  # fmt: skip
                 runs[(recipe, role)] = outcome.run.id
                 results[(recipe, role)] = opened.results(outcome.run.id)

@@ -1,8 +1,9 @@
 """Adversarial examples for training, generated against a live model by the ``runs`` executors.
 
-In this process (``workers=1``) the attack is built once and reused every epoch, attacking the model
-object itself; with more workers the current model is saved to a temporary folder each time and every
-worker process loads it and builds the attack (the executors only move picklable specs).
+In this process (``workers=1``, no other executor) the attack is built once and reused every epoch,
+attacking the model object itself; with more workers the current model is saved to a temporary folder
+each time and every worker (a local process, a Ray actor) loads it and builds the attack (the executors
+only move picklable specs).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 from textrobust.attacks.result import Attack
 from textrobust.data import Split
 from textrobust.errors import require_at_least
-from textrobust.runs.executor import InProcessExecutor, ProcessPoolExecutor, WorkerSpec
+from textrobust.runs.executor import Executor, InProcessExecutor, ProcessPoolExecutor, WorkerSpec
 from textrobust.runs.generation import Generation, generate_adversarial
-from textrobust.runs.jobs import RecipeAttack, SavedVictim, check_recipe, recipe_builder
+from textrobust.runs.jobs import RecipeAttack, SavedVictim, check_recipe, recipe_builder, victim_uses_gpu
 from textrobust.victims.protocols import Victim
 
 
@@ -36,11 +37,20 @@ class AdversarialGenerator:
     workers: int = 1
     options: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    # Takes the place of ``workers`` when given (Ray actors, say); the model then travels as a saved folder.
+    executor: Executor | None = None
     _attack: Attack | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         require_at_least("workers", self.workers, 1)
         check_recipe(self.recipe, None, self.options)
+
+    @property
+    def in_process(self) -> bool:
+        """Attacks run in this process, against the model object itself."""
+        if self.executor is not None:
+            return isinstance(self.executor, InProcessExecutor)
+        return self.workers == 1
 
     def _builder(self) -> Callable[[], Attack]:
         return recipe_builder(self.recipe, self.language, self.mlm, None, self.seed, self.options)
@@ -53,7 +63,7 @@ class AdversarialGenerator:
 
     def __call__(self, victim: Victim, examples: Split, description: str = "generate") -> Generation:
         """Attack every example of ``examples`` (labels in the victim's label ids) against ``victim``."""
-        if self.workers == 1:
+        if self.in_process:
             attack = self.attack()
             spec = WorkerSpec(lambda: victim, lambda: attack, self.seed)
             return generate_adversarial(
@@ -62,11 +72,11 @@ class AdversarialGenerator:
         with tempfile.TemporaryDirectory(prefix="textrobust-generate-") as folder:
             saved = Path(folder) / "victim"
             victim.save(saved)
-            spec = WorkerSpec(SavedVictim(str(saved)), self._builder(), self.seed)
+            spec = WorkerSpec(SavedVictim(str(saved)), self._builder(), self.seed, gpu=victim_uses_gpu(saved))
             return generate_adversarial(
                 spec,
                 examples,
-                executor=ProcessPoolExecutor(self.workers),
+                executor=self.executor or ProcessPoolExecutor(self.workers),
                 progress=self.progress,
                 description=description,
             )

@@ -1,9 +1,9 @@
-"""Executors: who attacks a shard of examples — this process, a local process pool, or (later) a cluster.
+"""Executors: who attacks a shard of examples — this process, a local process pool, or Ray actors.
 
 The unit of work is a :class:`Shard` (example indices with their texts and labels) and the result is a
 stream of ``(example index, AttackResult)``. A worker rebuilds its victim and attack from a picklable
 :class:`WorkerSpec`, so an executor only moves specs, shards and results around; it never touches the
-attacks or the store. A Ray executor would submit the same ``attack_shard`` calls as remote tasks.
+attacks or the store. The Ray executor (``runs/ray_executor.py``) runs the same ``Worker`` in Ray actors.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from textrobust.attacks.requests import Steps, run_together
 from textrobust.attacks.result import Attack, AttackResult
-from textrobust.errors import DataError, require_at_least
+from textrobust.errors import DataError, ParameterError, require_at_least
 from textrobust.seeding import example_seed, seed_everything
 from textrobust.victims.protocols import Classifier
 
@@ -46,6 +46,8 @@ class WorkerSpec:
     seed: int = 0
     # Examples attacked side by side, their model calls pooled into shared batches (1: one at a time).
     batch_examples: int = 1
+    # The victim runs faster on a GPU (a transformer): executors that place workers give it one.
+    gpu: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,29 @@ class ProcessPoolExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(workers: int = 1) -> Executor:
-    """In-process for one worker, a local process pool for more."""
+# Executor kinds a command can choose (``--executor``): this machine's processes, or Ray actors.
+EXECUTOR_KINDS = ("local", "ray")
+
+
+def make_executor(
+    workers: int | None = 1,
+    *,
+    kind: str = "local",
+    ray_address: str | None = None,
+    gpus_per_worker: float | None = None,
+) -> Executor:
+    """``local``: in-process for one worker (or ``None``), a local process pool for more. ``ray``: Ray actors
+    (``workers=None``: as many as the cluster has room for), on a new local instance or the cluster at
+    ``ray_address``. Everything is checked here, before any work; Ray is imported only when a run starts."""
     require_at_least("workers", workers, 1)
-    return InProcessExecutor() if workers <= 1 else ProcessPoolExecutor(workers)
+    if kind not in EXECUTOR_KINDS:
+        raise ParameterError("executor", f"must be one of {', '.join(EXECUTOR_KINDS)}, got '{kind}'")
+    if kind == "local":
+        if ray_address is not None or gpus_per_worker is not None:
+            which = "ray_address" if ray_address is not None else "gpus_per_worker"
+            raise ParameterError(which, "applies only to the Ray executor")
+        return InProcessExecutor() if workers is None or workers <= 1 else ProcessPoolExecutor(workers)
+    from textrobust.runs.ray_executor import RayExecutor, import_ray
+
+    import_ray()  # not installed: say how to install it now, not when the run starts
+    return RayExecutor(workers, address=ray_address, gpus_per_worker=gpus_per_worker)

@@ -13,8 +13,8 @@ from typing import Any
 
 from textrobust.attacks.result import Attack
 from textrobust.data import Dataset, Split
-from textrobust.errors import ParameterError, require_at_least
-from textrobust.runs.executor import WorkerSpec, make_executor
+from textrobust.errors import ParameterError, TextrobustError, require_at_least
+from textrobust.runs.executor import Executor, WorkerSpec, make_executor
 from textrobust.runs.runner import RunOutcome, make_job, run_attack
 from textrobust.store import DefenseInfo, DefenseRecord, HumanEvaluation, Store, VictimInfo
 from textrobust.store.records import DefenseRole
@@ -101,6 +101,21 @@ def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, A
     )
 
 
+def victim_uses_gpu(victim_dir: str | Path) -> bool:
+    """Whether a saved victim is a transformer (or smooths one), which a GPU worker runs faster; word
+    victims are small enough for CPU workers."""
+    from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
+
+    config = read_config(victim_dir)
+    if config.get(VICTIM_TYPE_KEY) == "smoothed" and isinstance(config.get("base"), str):
+        base = Path(victim_dir) / str(config.get("base_relative", ""))
+        try:
+            return victim_uses_gpu(base if (base / "config.json").exists() else config["base"])
+        except TextrobustError:
+            return False
+    return config.get(VICTIM_TYPE_KEY) == "bert"
+
+
 def check_mlm_path(mlm: str | None) -> None:
     """A ``--mlm`` written as a local path (absolute, ``./``, ``~``, or with more than one ``/``; a Hub name
     is ``org/name``) must exist before the run starts."""
@@ -144,6 +159,7 @@ def attack_saved_victim(
     resume: bool = False,
     progress: bool = True,
     notify: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> RunOutcome:
     """Attack a saved victim with a named recipe over a dataset split (what ``textrobust attack`` runs).
 
@@ -151,6 +167,7 @@ def attack_saved_victim(
     ``workers``, the victim directory, the dataset, split and ``n``. ``batch_examples``: examples each
     worker attacks side by side, their model calls pooled (the same results, fewer and bigger batches).
     Labels are matched to the victim's by name; stored label ids index the victim's labels.
+    ``executor`` (a process pool, Ray actors…) takes the place of ``workers`` when given.
     """
     from textrobust.data import load_dataset
     from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config, victim_label_ids
@@ -160,7 +177,7 @@ def attack_saved_victim(
     check_mlm_path(mlm)
     require_at_least("n", n, 1)
     require_at_least("batch_examples", batch_examples, 1)
-    executor = make_executor(workers)
+    executor = executor or make_executor(workers)
     config = read_config(victim_dir)
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     examples = data.split(split)
@@ -171,7 +188,10 @@ def attack_saved_victim(
         examples = Split(examples.texts, victim_label_ids(label_names, data.label_names, examples.labels))
     build = recipe_builder(recipe, data.language, mlm, budget, seed, attack_options)
     victim = SavedVictim(str(Path(victim_dir).resolve()))
-    worker = WorkerSpec(load_victim=victim, build_attack=build, seed=seed, batch_examples=batch_examples)
+    worker = WorkerSpec(
+        load_victim=victim, build_attack=build, seed=seed, batch_examples=batch_examples,
+        gpu=victim_uses_gpu(victim_dir),
+    )  # fmt: skip
     job = make_job(
         recipe=recipe,
         victim=VictimInfo.from_directory(victim_dir, str(config[VICTIM_TYPE_KEY])),

@@ -16,6 +16,7 @@ from textrobust import __version__
 from textrobust.data import Dataset
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.progress import progress_bar
+from textrobust.runs.executor import Executor
 from textrobust.runs.jobs import attack_saved_victim
 from textrobust.store import Store, TransferRecord, TransferRow, VictimInfo
 from textrobust.victims import load_victim, victim_label_ids
@@ -117,6 +118,7 @@ def transfer_matrix(
     workers: int = 1,
     progress: bool = True,
     notify: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> TransferMatrix:
     """Attack every victim with ``recipe`` (a finished run with the same parameters is reused), then replay
     each run's adversarial texts on every other victim."""
@@ -130,7 +132,7 @@ def transfer_matrix(
         outcome = attack_saved_victim(
             victim, recipe, dataset=dataset, split=split, n=n, seed=seed, mlm=mlm,
             attack_options=attack_options, store=store, workers=workers, resume=True, progress=progress,
-            notify=notify,
+            notify=notify, executor=executor,
         )  # fmt: skip
         runs[victim] = outcome.run.id
     transfers: dict[tuple[str, str], int] = {}

@@ -1,0 +1,303 @@
+"""The Ray executor: shards of examples attacked by Ray actors, on this machine or on a Ray cluster.
+
+Each actor builds its victim and attack once from the run's :class:`WorkerSpec` (put in Ray's object
+store once per run, not pickled with every shard) and then takes shards; each example's result streams
+back to the driver the moment it is done (a Ray streaming generator), and only the driver writes the
+store. A worker that dies (its process killed, its node lost) is replaced and the examples of its shard
+that had not come back are attacked again elsewhere; results that did come back are never repeated.
+
+Ray is an extra (``pip install "textrobust[distributed]"``), imported only when this executor runs.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tarfile
+import tempfile
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from textrobust.errors import ParameterError, TextrobustError, require_at_least
+from textrobust.runs.executor import ExampleResult, Shard, Worker, WorkerSpec
+
+INSTALL_HINT = 'the Ray executor needs Ray: pip install "textrobust[distributed]"'
+# How often one shard may lose its worker before the run stops: a shard that kills every worker it meets
+# (a text that exhausts memory, say) is an error to report, not to retry forever.
+DEFAULT_MAX_RETRIES = 3
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a one-line error saying how to install it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise TextrobustError(INSTALL_HINT) from exc
+    return ray
+
+
+def check_ray_address(address: str | None) -> None:
+    """``None`` (a local instance), ``auto`` (the cluster this machine belongs to), ``ray://HOST:PORT`` or
+    ``HOST:PORT``."""
+    if address is None or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ParameterError("ray_address", f"must be 'auto' or HOST:PORT, got '{address}'")
+
+
+@dataclass(frozen=True)
+class ShippedVictim:
+    """A saved victim folder carried as bytes (through Ray's object store) and unpacked by the worker
+    that loads it: for clusters whose nodes do not share a file system."""
+
+    archive: bytes
+    name: str
+
+    @classmethod
+    def pack(cls, directory: str | Path) -> ShippedVictim:
+        folder = Path(directory)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(folder, arcname=folder.name)
+        return cls(buffer.getvalue(), folder.name)
+
+    def __call__(self) -> Any:
+        from textrobust.victims import load_victim
+
+        # A loaded victim holds its weights and vocabulary in memory: the unpacked folder goes right after.
+        with tempfile.TemporaryDirectory(prefix="textrobust-victim-") as folder:
+            with tarfile.open(fileobj=io.BytesIO(self.archive), mode="r") as tar:
+                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python ≥ 3.11.4
+                tar.extractall(folder, **safe)
+            return load_victim(Path(folder) / self.name)
+
+
+class _RayWorker:
+    """The body of a Ray actor: one :class:`Worker`, shards attacked one after another."""
+
+    def __init__(self, spec: WorkerSpec, threads: int) -> None:
+        # A worker that cannot be built keeps its error for every call to raise: the driver then sees the
+        # real error (a missing resource, say), not a dead actor.
+        self.error: Exception | None = None
+        self.worker: Worker | None = None
+        try:
+            self.worker = Worker(spec)
+        except Exception as exc:
+            self.error = exc
+            return
+        import torch
+
+        torch.set_num_threads(max(1, threads))
+
+    def pid(self) -> int:
+        if self.error is not None:
+            raise self.error
+        return os.getpid()
+
+    def attack_shard(self, shard: Shard) -> Iterator[ExampleResult]:
+        if self.error is not None:
+            raise self.error
+        assert self.worker is not None
+        yield from self.worker.attack_shard(shard)
+
+
+@dataclass
+class _InFlight:
+    actor: Any
+    shard: Shard
+    done: set[int]
+
+
+class RayExecutor:
+    """Attacks shards with ``workers`` Ray actors.
+
+    ``address``: ``None`` starts a local Ray instance sized to this machine (or uses the one this process
+    already started), ``auto`` or ``HOST:PORT`` joins an existing cluster. ``gpus_per_worker``: GPUs each
+    worker of a GPU victim (a transformer) asks for, fractions allowed so that several workers share one;
+    ``None`` asks for one GPU per worker when the cluster has GPUs and none otherwise. Word victims always
+    run on CPU workers. ``cpus_per_worker``: CPU cores each worker asks for (its torch threads).
+    ``ship_victims``: carry saved victim folders through the object store (default: when joining a
+    cluster, whose nodes may not share this file system). ``max_retries``: how often one shard may lose
+    its worker before the run stops with an error.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        address: str | None = None,
+        gpus_per_worker: float | None = None,
+        cpus_per_worker: float = 1.0,
+        ship_victims: bool | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        require_at_least("workers", workers, 1)
+        require_at_least("gpus_per_worker", gpus_per_worker, 0)
+        require_at_least("max_retries", max_retries, 0)
+        if cpus_per_worker <= 0:
+            raise ParameterError("cpus_per_worker", f"must be > 0, got {cpus_per_worker}")
+        check_ray_address(address)
+        self.workers = workers
+        self.address = address
+        self.gpus_per_worker = gpus_per_worker
+        self.cpus_per_worker = cpus_per_worker
+        self.ship_victims = address is not None if ship_victims is None else ship_victims
+        self.max_retries = max_retries
+        self._actors: list[Any] = []
+        self._pids: dict[Any, int] = {}
+
+    # -- the cluster ---------------------------------------------------------------------------------
+    def connect(self) -> Any:
+        """Ray, initialised: the instance this process already has, else the one ``address`` names, else a
+        new local one."""
+        ray = import_ray()
+        if not ray.is_initialized():
+            options: dict[str, Any] = {
+                "include_dashboard": False,
+                "logging_level": logging.WARNING,
+                "log_to_driver": False,  # worker output would break through the progress bar
+                "configure_logging": False,
+            }
+            if self.address is not None:
+                ray.init(address=self.address, **options)
+            else:
+                # A new local instance gets a token (Ray's default) and Ray says so on every run: a notice
+                # that would break through the progress bar, kept quiet.
+                notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+                level = notice.level
+                notice.setLevel(logging.ERROR)
+                try:
+                    ray.init(**options)
+                finally:
+                    notice.setLevel(level)
+        return ray
+
+    def worker_count(self, ray: Any, spec: WorkerSpec) -> int:
+        """The workers asked for, or as many as the cluster has room for."""
+        if self.workers is not None:
+            return self.workers
+        resources = ray.cluster_resources()
+        gpus = self._gpus(ray, spec)
+        if gpus > 0:
+            return max(1, int(resources.get("GPU", 0) / gpus))
+        return max(1, int(resources.get("CPU", 1) / self.cpus_per_worker))
+
+    def _gpus(self, ray: Any, spec: WorkerSpec) -> float:
+        if not spec.gpu:
+            return 0.0
+        if self.gpus_per_worker is not None:
+            return self.gpus_per_worker
+        return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers of the current run (the tests kill one)."""
+        return [self._pids[actor] for actor in self._actors if actor in self._pids]
+
+    # -- a run ---------------------------------------------------------------------------------------
+    def run(self, spec: WorkerSpec, shards: Sequence[Shard]) -> Iterator[ExampleResult]:
+        if not shards:
+            return
+        ray = self.connect()
+        if self.ship_victims:
+            spec = _shipped(spec)
+        actor_class = ray.remote(_RayWorker).options(
+            num_cpus=self.cpus_per_worker,
+            num_gpus=self._gpus(ray, spec),
+            max_restarts=0,  # a dead worker is replaced here, where its unfinished examples are known
+        )
+        spec_ref = ray.put(spec)
+        threads = int(self.cpus_per_worker)
+        queue: deque[tuple[Shard, int]] = deque((shard, 0) for shard in shards)
+        running: dict[Any, _InFlight] = {}
+        idle: list[Any] = []
+        self._actors = []
+        self._pids = {}
+
+        def start_actor() -> None:
+            actor = actor_class.remote(spec_ref, threads)
+            self._actors.append(actor)
+            idle.append(actor)
+
+        def retire(actor: Any) -> None:
+            self._actors.remove(actor)
+            self._pids.pop(actor, None)
+            ray.kill(actor, no_restart=True)
+
+        try:
+            for _ in range(min(self.worker_count(ray, spec), len(shards))):
+                start_actor()
+            try:
+                pids = ray.get([actor.pid.remote() for actor in self._actors])
+            except ray.exceptions.RayTaskError as exc:  # a worker could not build its victim or attack
+                raise _cause(exc) from None
+            self._pids.update(zip(self._actors, pids, strict=True))
+            attempts: dict[Shard, int] = {}
+            while queue or running:
+                while queue and idle:
+                    shard, attempt = queue.popleft()
+                    actor = idle.pop()
+                    stream = actor.attack_shard.options(num_returns="streaming").remote(shard)
+                    running[stream] = _InFlight(actor, shard, set())
+                    attempts[shard] = attempt
+                ready, _ = ray.wait(list(running), num_returns=1)
+                for stream in ready:
+                    flight = running[stream]
+                    try:
+                        reference = next(stream)
+                    except StopIteration:  # the shard is done: its worker takes the next one
+                        del running[stream]
+                        idle.append(flight.actor)
+                        continue
+                    try:
+                        index, result = ray.get(reference)
+                    except ray.exceptions.RayTaskError as exc:  # the attack raised: the run stops
+                        raise _cause(exc) from None
+                    except ray.exceptions.RayActorError:  # the worker died: replace it, retry the rest
+                        del running[stream]
+                        retire(flight.actor)
+                        attempt = attempts[flight.shard] + 1
+                        rest = _remaining(flight.shard, flight.done)
+                        if attempt > self.max_retries:
+                            raise TextrobustError(
+                                f"a worker died {attempt} times attacking examples "
+                                f"{', '.join(map(str, rest.indices))}; stopped (finished results are stored)"
+                            ) from None
+                        queue.appendleft((rest, attempt))
+                        start_actor()
+                        continue
+                    flight.done.add(index)
+                    yield index, result
+        finally:
+            for actor in self._actors:
+                ray.kill(actor, no_restart=True)
+            self._actors = []
+            self._pids = {}
+
+
+def _remaining(shard: Shard, done: set[int]) -> Shard:
+    keep = [i for i, index in enumerate(shard.indices) if index not in done]
+    return Shard(
+        tuple(shard.indices[i] for i in keep),
+        tuple(shard.texts[i] for i in keep),
+        tuple(shard.labels[i] for i in keep),
+    )
+
+
+def _cause(error: Any) -> BaseException:
+    """The exception a worker raised, as it was (a one-line ``TextrobustError`` stays one)."""
+    cause = getattr(error, "cause", None)
+    return cause if isinstance(cause, BaseException) else error
+
+
+def _shipped(spec: WorkerSpec) -> WorkerSpec:
+    """The spec with its saved victim folder carried as bytes (other victims are left as they are)."""
+    from textrobust.runs.jobs import SavedVictim
+
+    if isinstance(spec.load_victim, SavedVictim):
+        return replace(spec, load_victim=ShippedVictim.pack(spec.load_victim.directory))
+    return spec
