@@ -6,7 +6,9 @@
 Faults, each repeated ``--n-kills`` times with a random delay: ``attack`` in process, ``attack --workers 2``,
 ``defend`` (embedding method) and ``mlm adapt`` (when ``--mlm`` is given), each killed with SIGKILL (the
 whole process group for the workers) and then run again with ``--resume`` (``defend``: run again; its
-output is written atomically). Then 2 and 4 ``attack`` processes started at the same instant on a fresh
+output is written atomically); ``ray`` (not by default): ``attack --executor ray --workers 2`` killed the
+same way (Ray's agents take a minute or two to notice that their local instance is gone, so its orphan
+count waits 180 s). Then 2 and 4 ``attack`` processes started at the same instant on a fresh
 store. Printed: per fault, finished results lost, duplicated, runs left unrecorded or unfinished, orphan
 processes, failed resumes — all should be zero.
 """
@@ -78,9 +80,10 @@ def _textrobust(*args: str) -> list[str]:
 
 
 def kill_and_resume(
-    command: list[str], resume: list[str], delay: float, store: Path | None
+    command: list[str], resume: list[str], delay: float, store: Path | None, grace: float = 15
 ) -> dict[str, int]:
-    """Run ``command``, SIGKILL it after ``delay`` s, count orphans, run ``resume``; check the store."""
+    """Run ``command``, SIGKILL it after ``delay`` s, count the processes it started that are still alive
+    ``grace`` s later (orphans), run ``resume``; check the store."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
@@ -88,7 +91,7 @@ def kill_and_resume(
     before = set(_results(store)) if store else set()
     process.send_signal(signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(_alive(p) for p in family):
         time.sleep(0.5)
     orphans = [p for p in family if _alive(p)]
@@ -191,6 +194,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 add(
                     "attack --workers 2",
                     kill_and_resume(command, [*command, "--resume"], rng.uniform(6, 16), store),
+                )
+            if "ray" in args.faults:  # a local Ray instance: its own processes wind down after the driver's
+                store = work / f"ray-{trial}.sqlite"
+                command = _textrobust("attack", "--victim", victim, "--recipe", "textfooler", "--n", n,
+                                      "--executor", "ray", "--workers", "2", "--store", str(store),
+                                      "--no-progress")  # fmt: skip
+                add(
+                    "attack --executor ray --workers 2",
+                    kill_and_resume(command, [*command, "--resume"], rng.uniform(15, 30), store, grace=180),
                 )
             if "defend" in args.faults:
                 out = work / f"defended-{trial}"

@@ -1,5 +1,5 @@
-"""Processes: killing the parent of ``--workers 2`` leaves no worker behind, and ``--resume`` then finishes
-the run with every example stored exactly once."""
+"""Processes: killing the parent of ``--workers 2`` leaves no worker behind, Ctrl-C stops it with one clean
+message (no worker's traceback), and ``--resume`` then finishes the run with every example stored once."""
 
 from __future__ import annotations
 
@@ -37,20 +37,11 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_workers_die_with_their_killed_parent_and_resume_loses_nothing(
-    tiny_wordcnn_dir: Path, tmp_path
-) -> None:
-    store = tmp_path / "runs.sqlite"
-    command = [sys.executable, "-m", "textrobust", "attack", "--victim", str(tiny_wordcnn_dir), "--recipe",
-               "pwws", "--n", "60", "--workers", "2", "--batch-examples", "2", "--store", str(store),
-               "--no-progress"]  # fmt: skip
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _wait_for_results(parent: subprocess.Popen, store: Path, at_least: int = 4) -> None:
+    """Until the workers are up and results are coming in."""
     deadline = time.monotonic() + 120
     stored = 0
-    while time.monotonic() < deadline and stored < 4:  # workers are up and results are coming in
+    while time.monotonic() < deadline and stored < at_least and parent.poll() is None:
         time.sleep(0.5)
         if store.exists():
             with sqlite3.connect(store) as db:
@@ -58,7 +49,64 @@ def test_workers_die_with_their_killed_parent_and_resume_loses_nothing(
                     stored = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
                 except sqlite3.OperationalError:
                     stored = 0
-    assert parent.poll() is None and stored >= 4, "the attack ended or never started"
+    assert parent.poll() is None and stored >= at_least, "the attack ended or never started"
+
+
+def _attack_command(victim: Path, store: Path) -> list[str]:
+    return [sys.executable, "-m", "textrobust", "attack", "--victim", str(victim), "--recipe", "pwws",
+            "--n", "60", "--workers", "2", "--batch-examples", "2", "--store", str(store),
+            "--no-progress"]  # fmt: skip
+
+
+def _finish_and_check(command: list[str], env: dict[str, str], store: Path) -> None:
+    resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    with sqlite3.connect(store) as db:
+        indices = [row[0] for row in db.execute("SELECT example_index FROM results")]
+        assert sorted(indices) == list(range(60))
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_ctrl_c_with_workers_is_one_clean_message_and_resume_loses_nothing(
+    tiny_wordcnn_dir: Path, tmp_path
+) -> None:
+    store = tmp_path / "runs.sqlite"
+    command = _attack_command(tiny_wordcnn_dir, store)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # Its own process group, as in a terminal: Ctrl-C sends SIGINT to the parent and every worker at once.
+    parent = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    _wait_for_results(parent, store)
+    workers = _children(parent.pid)
+    os.killpg(parent.pid, signal.SIGINT)
+    _out, err = parent.communicate(timeout=60)
+    assert parent.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-2:] == [
+        "stopped: every finished example is stored; run the same command with --resume to continue",
+        "error: interrupted",
+    ], err
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.5)
+    assert not [pid for pid in workers if _alive(pid)], "workers kept running after Ctrl-C"
+    _finish_and_check(command, env, store)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_workers_die_with_their_killed_parent_and_resume_loses_nothing(
+    tiny_wordcnn_dir: Path, tmp_path
+) -> None:
+    store = tmp_path / "runs.sqlite"
+    command = _attack_command(tiny_wordcnn_dir, store)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_results(parent, store)
     workers = _children(parent.pid)
     assert workers, "no worker processes found"
     parent.send_signal(signal.SIGKILL)
@@ -68,9 +116,4 @@ def test_workers_die_with_their_killed_parent_and_resume_loses_nothing(
         time.sleep(0.5)
     assert not [pid for pid in workers if _alive(pid)], "orphaned workers kept running"
 
-    resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    with sqlite3.connect(store) as db:
-        indices = [row[0] for row in db.execute("SELECT example_index FROM results")]
-        assert sorted(indices) == list(range(60))
-        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    _finish_and_check(command, env, store)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textrobust.attacks.result import Attack
+from textrobust.attacks.result import Attack, AttackResult
 from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError, TextrobustError, require_at_least
 from textrobust.runs.executor import Executor, WorkerSpec, make_executor
@@ -160,6 +160,7 @@ def attack_saved_victim(
     progress: bool = True,
     notify: Callable[[str], None] | None = None,
     executor: Executor | None = None,
+    on_result: Callable[[int, AttackResult], None] | None = None,
 ) -> RunOutcome:
     """Attack a saved victim with a named recipe over a dataset split (what ``textrobust attack`` runs).
 
@@ -167,7 +168,8 @@ def attack_saved_victim(
     ``workers``, the victim directory, the dataset, split and ``n``. ``batch_examples``: examples each
     worker attacks side by side, their model calls pooled (the same results, fewer and bigger batches).
     Labels are matched to the victim's by name; stored label ids index the victim's labels.
-    ``executor`` (a process pool, Ray actors…) takes the place of ``workers`` when given.
+    ``executor`` (a process pool, Ray actors…) takes the place of ``workers`` when given; ``on_result``
+    is called with each example's result as it is stored.
     """
     from textrobust.data import load_dataset
     from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config, victim_label_ids
@@ -210,7 +212,15 @@ def attack_saved_victim(
     )
     opened = store if isinstance(store, Store) else Store(store)
     try:
-        return run_attack(job, opened, executor=executor, resume=resume, progress=progress, notify=notify)
+        return run_attack(
+            job,
+            opened,
+            executor=executor,
+            resume=resume,
+            progress=progress,
+            notify=notify,
+            on_result=on_result,
+        )
     finally:
         if opened is not store:
             opened.close()

@@ -28,8 +28,68 @@ class _LogitsOnly(nn.Module):
         return self.model(**batch).logits
 
 
+def encoder_family(model: nn.Module) -> str:
+    """The encoder's family as transformers names it (``bert``, ``roberta``, ``deberta-v2``, ``modernbert``)."""
+    return str(getattr(getattr(model, "config", None), "model_type", "") or "unknown")
+
+
+# Families whose position ids start after the padding index (fairseq's convention): a model with P
+# position embeddings reads P - pad_token_id - 1 tokens.
+_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "data2vec-text", "longformer"}
+
+
+def usable_length(model: nn.Module, tokenizer: Any, requested: int) -> int:
+    """The longest input the model can read, at most ``requested``: its position embeddings (less the
+    padding offset of RoBERTa-style families) and its tokenizer's own limit bound it."""
+    config = getattr(model, "config", None)
+    limit = requested
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        if encoder_family(model) in _OFFSET_POSITIONS:
+            positions -= int(getattr(config, "pad_token_id", 1) or 0) + 1
+        limit = min(limit, positions)
+    tokenizer_limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(tokenizer_limit, int) and 0 < tokenizer_limit < 1_000_000:  # "no limit" is a huge number
+        limit = min(limit, tokenizer_limit)
+    return max(1, limit)
+
+
+def model_inputs(model: nn.Module) -> frozenset[str] | None:
+    """The tokenizer outputs the model's ``forward`` takes (DistilBERT and ModernBERT take no
+    ``token_type_ids``); ``None`` when it takes any keyword."""
+    import inspect
+
+    parameters = inspect.signature(model.forward).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        named = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        return frozenset(named) if "input_ids" in named else None
+    return frozenset(p.name for p in parameters)
+
+
+def prepare_tokenizer(model: nn.Module, tokenizer: Any) -> None:
+    """A padding token for batches: the tokenizer's own, else its end, separator or unknown token (some
+    encoders ship none); the model's config learns which id pads."""
+    if tokenizer.pad_token is None:
+        for name in ("eos_token", "sep_token", "unk_token"):
+            if getattr(tokenizer, name, None) is not None:
+                tokenizer.pad_token = getattr(tokenizer, name)
+                break
+    config = getattr(model, "config", None)
+    if (
+        config is not None
+        and getattr(config, "pad_token_id", None) is None
+        and tokenizer.pad_token_id is not None
+    ):
+        config.pad_token_id = tokenizer.pad_token_id
+
+
 class BertClassifier(TorchVictim):
-    """A BERT-family sequence classifier (AutoModelForSequenceClassification + AutoTokenizer)."""
+    """A sequence classifier on any Hugging Face encoder (AutoModelForSequenceClassification + AutoTokenizer).
+
+    What differs between families is handled here and only here: which inputs the model takes
+    (``model_inputs``), how long an input may be (``usable_length``), the padding token
+    (``prepare_tokenizer``); embeddings are reached through ``get_input_embeddings`` in every family.
+    """
 
     victim_type = "bert"
 
@@ -48,13 +108,19 @@ class BertClassifier(TorchVictim):
         self.model = model
         self.tokenizer = tokenizer
         self.language = language
-        self.max_length = max_length
+        self.family = encoder_family(model)
+        prepare_tokenizer(model, tokenizer)
+        self.max_length = usable_length(model, tokenizer, max_length)
         self.source = source
+        self._inputs = model_inputs(model)
         super().__init__(_LogitsOnly(model), labels, batch_size=batch_size, device=device)
+
+    def _accepted(self, encoded: Any) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in encoded.items() if self._inputs is None or k in self._inputs}
 
     def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         # Dynamic padding: each batch is padded to its own longest text, capped at max_length.
-        return dict(
+        return self._accepted(
             self.tokenizer(
                 list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
             )
@@ -71,6 +137,7 @@ class BertClassifier(TorchVictim):
             return_tensors="pt",
         )
         offsets = encoded.pop("offset_mapping")[0].tolist()
+        encoded = self._accepted(encoded)
         groups = [
             [
                 i
@@ -79,7 +146,7 @@ class BertClassifier(TorchVictim):
             ]
             for start, end in spans
         ]
-        return dict(encoded), groups
+        return encoded, groups
 
     def input_embeddings(self) -> nn.Module:
         return self.model.get_input_embeddings()
@@ -96,6 +163,7 @@ class BertClassifier(TorchVictim):
             "labels": self.labels,
             "language": self.language,
             "max_length": self.max_length,
+            "family": self.family,
             "source": self.source,
             "training": self.training_info,
         }
