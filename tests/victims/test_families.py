@@ -46,7 +46,9 @@ def tiny_tokenizer(special: dict[str, str]) -> Any:
     tokenizer = Tokenizer(models.WordPiece(unk_token=special["unk"]))
     tokenizer.normalizer = normalizers.Lowercase()
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator(CORPUS, trainers.WordPieceTrainer(vocab_size=200, special_tokens=order))
+    tokenizer.train_from_iterator(
+        CORPUS, trainers.WordPieceTrainer(vocab_size=200, special_tokens=order, show_progress=False)
+    )
     cls, sep = special["cls"], special["sep"]
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{cls} $A {sep}",
@@ -95,8 +97,10 @@ def family_model(family: str) -> tuple[Any, Any]:
     elif family == "electra":
         config = hf.ElectraConfig(embedding_size=8, **TINY, max_position_embeddings=64, **common)
     elif family == "deberta-v2":  # v2: relative attention over log buckets, no absolute positions
-        config = hf.DebertaV2Config(**TINY, max_position_embeddings=64, relative_attention=True,
-                                    pos_att_type=["p2c", "c2p"], position_biased_input=False, **common)  # fmt: skip
+        config = hf.DebertaV2Config(
+            **TINY, max_position_embeddings=64, relative_attention=True, pos_att_type=["p2c", "c2p"],
+            position_biased_input=False, **common,
+        )  # fmt: skip
     elif family == "deberta-v3":  # v3: the v2 architecture with v3's settings (shared keys, 256 buckets)
         config = hf.DebertaV2Config(**TINY, max_position_embeddings=64, relative_attention=True,
                                     pos_att_type=["p2c", "c2p"], position_biased_input=False,
@@ -203,3 +207,41 @@ def test_positions_and_token_types_follow_the_family() -> None:
     assert "token_type_ids" in BertClassifier(bert, bert_tokenizer, ["n", "p"], device="cpu").encode(
         ["a film"]
     )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_lora_victim_trains_only_its_adapters_and_head_and_reloads_identically(
+    family: str, tmp_path: Path
+) -> None:
+    from textrobust.victims.bert import parameter_counts
+
+    model, tokenizer = family_model(family)
+    model.save_pretrained(tmp_path / "base")  # the base encoder, by path (users give a Hub name)
+    tokenizer.save_pretrained(tmp_path / "base")
+    victim = BertClassifier.from_pretrained(
+        str(tmp_path / "base"),
+        ["negative", "positive"],
+        max_length=32,
+        device="cpu",
+        peft="lora",
+        lora_rank=4,
+    )
+    total, trainable = parameter_counts(victim.model)
+    assert 0 < trainable < total
+    frozen = {n: p.detach().clone() for n, p in victim.module.named_parameters() if not p.requires_grad}
+    settings = Settings(epochs=1, batch_size=4, learning_rate=1e-2, patience=1, progress=False)
+    Trainer(settings, TrainerHooks(Split(CORPUS, LABELS))).fit(victim)
+    assert all(torch.equal(p.detach(), frozen[n]) for n, p in victim.module.named_parameters() if n in frozen)
+
+    texts = [*CORPUS[:3], "an unseen word : zyzzyva !"]
+    probabilities = victim.predict_proba(texts)
+    victim.save(tmp_path / "lora")
+    saved = {p.name for p in (tmp_path / "lora").iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "config.json"} <= saved
+    assert "model.safetensors" not in saved  # base name + adapter, not a copy of the encoder
+    reloaded = load_victim(tmp_path / "lora")
+    assert reloaded.peft == {"method": "lora", "base": str(tmp_path / "base"), "lora_rank": 4,
+                             "lora_alpha": 16, "lora_dropout": 0.1}  # fmt: skip
+    assert np.array_equal(reloaded.predict_proba(texts), probabilities)
+    assert (reloaded.word_gradient_norms(CORPUS[0], _spans(CORPUS[0]), label=1) > 0).all()
+    assert parameter_counts(reloaded.model) == (total, trainable)

