@@ -23,6 +23,7 @@ from textrobust.errors import ParameterError, TextrobustError
 COMMAND_MODULES = (
     "textrobust.cli.train",
     "textrobust.cli.evaluate",
+    "textrobust.cli.quantize",
     "textrobust.cli.demo",
     "textrobust.cli.attack",
     "textrobust.cli.defend",

@@ -103,14 +103,15 @@ def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, A
 
 def victim_uses_gpu(victim_dir: str | Path) -> bool:
     """Whether a saved victim is a transformer (or smooths one), which a GPU worker runs faster; word
-    victims are small enough for CPU workers."""
-    from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
+    victims are small enough for CPU workers, and int8-quantized ones run on the CPU."""
+    from textrobust.victims.base import VICTIM_TYPE_KEY, find_base, read_config
 
     config = read_config(victim_dir)
-    if config.get(VICTIM_TYPE_KEY) == "smoothed" and isinstance(config.get("base"), str):
-        base = Path(victim_dir) / str(config.get("base_relative", ""))
+    if config.get(VICTIM_TYPE_KEY) == "quantized":  # int8 kernels run on the CPU
+        return False
+    if config.get(VICTIM_TYPE_KEY) == "smoothed":
         try:
-            return victim_uses_gpu(base if (base / "config.json").exists() else config["base"])
+            return victim_uses_gpu(find_base(victim_dir, config, "smoothed", check=False))
         except TextrobustError:
             return False
     return config.get(VICTIM_TYPE_KEY) == "bert"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,36 @@ def victim_label_ids(
             "use a victim trained on this dataset's labels"
         )
     return [victim_labels.index(dataset_labels[label]) for label in labels]
+
+
+def base_reference(base_directory: str | Path, target: str | Path) -> dict[str, str]:
+    """How a wrapper victim saved in ``target`` names the saved victim it wraps: by absolute path, by path
+    relative to ``target`` (the pair may move together) and by the digest of its files (so that a changed
+    base is never taken for the one the wrapper was built on)."""
+    from textrobust.files import directory_digest
+
+    base = Path(base_directory).resolve()
+    where = Path(target).resolve()
+    return {
+        "base": str(base),
+        "base_relative": os.path.relpath(base, where),
+        "base_files": directory_digest(base),
+    }
+
+
+def find_base(directory: str | Path, config: dict[str, Any], what: str, check: bool = True) -> Path:
+    """The saved victim a wrapper's ``config`` names (see ``base_reference``); a ``VictimError`` when it is
+    gone or (with ``check``) changed since."""
+    from textrobust.files import directory_digest
+
+    directory = Path(directory)
+    try:
+        candidates = [(directory / str(config.get("base_relative", ""))).resolve(), Path(config["base"])]
+        base = next((p for p in candidates if (p / CONFIG_FILE).exists()), None)
+        if base is None:
+            raise VictimError(f"{directory}: its base victim is gone (was {config['base']})")
+        if check and directory_digest(base) != config["base_files"]:
+            raise VictimError(f"{directory}: its base victim {base} changed since it was {what}")
+    except (KeyError, TypeError) as exc:
+        raise VictimError(f"{directory / CONFIG_FILE} is corrupt: missing {exc}") from None
+    return base

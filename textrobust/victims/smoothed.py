@@ -12,7 +12,6 @@ the text itself, so predictions are deterministic and do not depend on batching.
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -23,7 +22,15 @@ import numpy as np
 from textrobust.data.text import split_text
 from textrobust.errors import ParameterError, VictimError
 from textrobust.files import atomic_directory, directory_digest
-from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, load_victim, read_config, validate_texts
+from textrobust.victims.base import (
+    CONFIG_FILE,
+    VICTIM_TYPE_KEY,
+    base_reference,
+    find_base,
+    load_victim,
+    read_config,
+    validate_texts,
+)
 from textrobust.victims.protocols import Classifier
 
 _FIELDS = ("copies", "ratio", "k", "min_cos", "seed")
@@ -119,7 +126,7 @@ class SmoothedVictim:
             "labels": self.labels,
             "language": self.language,
             "base": str(self.base_directory),
-            "base_files": directory_digest(self.base_directory),
+            "base_files": directory_digest(self.base_directory),  # base_relative: added by save
             "neighbours": self.table_name,
             "stopwords": sorted(self.stopwords),
             **{name: getattr(self, name) for name in _FIELDS},
@@ -129,9 +136,9 @@ class SmoothedVictim:
         """A folder with one config.json naming the base victim (by absolute and relative path) and the
         digest of its files, so a changed base is never mistaken for the one this was built on."""
         config = self.config()
-        target = Path(directory)
-        config["base_relative"] = os.path.relpath(self.base_directory, target.resolve().parent / target.name)
-        with atomic_directory(target) as staging:
+        assert self.base_directory is not None  # config() has checked
+        config.update(base_reference(self.base_directory, directory))
+        with atomic_directory(directory) as staging:
             (staging / CONFIG_FILE).write_text(
                 json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8"
             )
@@ -142,15 +149,8 @@ class SmoothedVictim:
 
         directory = Path(directory)
         config = read_config(directory, expected_type=cls.victim_type)
+        base_directory = find_base(directory, config, "smoothed")
         try:
-            candidates = [(directory / config["base_relative"]).resolve(), Path(config["base"])]
-            base_directory = next((p for p in candidates if (p / CONFIG_FILE).exists()), None)
-            if base_directory is None:
-                raise VictimError(f"{directory}: its base victim is gone (was {config['base']})")
-            if directory_digest(base_directory) != config["base_files"]:
-                raise VictimError(
-                    f"{directory}: its base victim {base_directory} changed since it was smoothed"
-                )
             options = {name: config[name] for name in _FIELDS}
             table_name = str(config["neighbours"])
         except (KeyError, TypeError) as exc:

@@ -1,0 +1,58 @@
+"""``textrobust quantize``: an int8 variant of a saved victim, judged against its float base."""
+
+from __future__ import annotations
+
+import argparse
+
+from textrobust.cli.arguments import add_dataset_arguments, dataset_from_args, output_dir
+from textrobust.cli.tables import print_table
+from textrobust.errors import TextrobustError
+
+
+def quantize_command(args: argparse.Namespace) -> int:
+    from textrobust.victims.quantized import quantize_saved_victim
+
+    if args.out.exists() and any(args.out.iterdir()) and not args.overwrite:
+        raise TextrobustError(
+            f"output directory {args.out} is not empty; choose another --out or pass --overwrite"
+        )
+    victim = quantize_saved_victim(
+        args.victim, args.out, dataset_from_args(args), precision=args.precision, split=args.split, n=args.n
+    )
+    e = victim.evaluation
+    print_table(
+        [
+            {
+                "victim": str(args.victim),
+                "precision": precision,
+                "n": e["n"],
+                "accuracy": e[key],
+                "agreement with float32": 1.0 if precision == "float32" else e["agreement"],
+                "ms per prediction": f"{1000 * e[seconds]:.2f}",
+            }
+            for precision, key, seconds in (
+                ("float32", "float_accuracy", "float_seconds_per_prediction"),
+                (victim.precision, "accuracy", "seconds_per_prediction"),
+            )
+        ],
+        title=f"{args.out}: {victim.precision} variant, {e['dataset']}/{e['split']}",
+    )
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "quantize",
+        help="an int8 variant of a saved victim (a victim folder of its own), judged against its base",
+        description="Quantize a saved victim's linear and LSTM layers to int8 (PyTorch dynamic quantization, "
+        "CPU) and save the variant (a config naming its base); its accuracy, its float base's and their "
+        "prediction agreement on --split are printed and recorded in its config.",
+    )
+    p.add_argument("--victim", required=True, help="the saved victim to quantize")
+    p.add_argument("--out", required=True, type=output_dir, help="folder of the quantized variant")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--precision", choices=("int8",), default="int8", help="(default: %(default)s)")
+    add_dataset_arguments(p)
+    p.add_argument("--split", default="test", help="split judged on (default: %(default)s)")
+    p.add_argument("--n", type=int, default=None, help="only the first N examples (default: all)")
+    p.set_defaults(func=quantize_command)
