@@ -125,3 +125,27 @@ def test_a_runs_settings_profile_and_order_name_its_recipe_row() -> None:
     assert recipe_label("bae", {"profile": "textattack", "order": "victim-first"}) == (
         "bae (textattack profile; victim-first)"
     )
+
+
+def test_victims_carry_family_size_precision_and_fine_tuning_into_the_ranking_and_a_plot(
+    report, report_store
+) -> None:
+    from textrobust.leaderboard.plots import robustness_by_size
+    from textrobust.leaderboard.render import ranking_rows
+    from textrobust.victims import load_victim
+
+    for ranking, row in zip(report.rankings, ranking_rows(report), strict=True):
+        module = load_victim(ranking.victim.path).module
+        count = sum(p.numel() for p in module.parameters())
+        assert ranking.victim.details["parameters"] == count
+        assert row["family"] == "wordcnn" and row["precision"] == "float32" and row["fine-tuning"] == "full"
+        assert row["parameters"] == f"{count / 1e6:.2f} M"
+    png = robustness_by_size(report)
+    assert png is not None and png.startswith(b"\x89PNG")
+    text, files = render(report, "md")
+    assert "robustness-by-size.png" in files and "robustness-by-size.png" in text
+    import re
+
+    assert re.search(
+        r"\|\s*family\s*\|\s*parameters\s*\|\s*trainable\s*\|\s*precision\s*\|\s*fine-tuning\s*\|", text
+    )

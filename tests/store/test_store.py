@@ -300,7 +300,7 @@ def test_a_store_of_the_previous_schema_upgrades_and_keeps_its_defenses(tmp_path
         base, defended = VictimInfo("wordcnn", "/b", "f1"), VictimInfo("wordcnn", "/d", "f2")
         info = DefenseInfo("embedding", {"steps": 2}, base, defended, "mr", 3.0)
         store.add_defense(info, [(run.id, "base")])
-    assert _version(path) == SCHEMA_VERSION == 3
+    assert _version(path) == SCHEMA_VERSION == 4
     with Store(path) as store:
         (defense,) = store.defenses()
         assert defense.info.parameters == {"steps": 2} and defense.runs == ((run.id, "base"),)
@@ -335,3 +335,38 @@ def test_four_attacks_started_at_the_same_instant_on_a_fresh_store_are_all_recor
             assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetchone()[0] == 4
             assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 80
             assert db.execute("SELECT COUNT(*) FROM recipes").fetchone()[0] == 1
+
+
+def test_victim_details_are_kept_outside_the_run_identity_and_filled_in_later(tmp_path: Path) -> None:
+    import dataclasses
+
+    path = tmp_path / "v3.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    assert schema.migrate(db, target=3) == [1, 2, 3]
+    db.close()
+    with Store(path) as store:  # upgraded to v4: a victim stored without details reads back with None
+        old = store.start_run(_parameters())
+        assert store.run(old.id).parameters.victim.details is None
+        details = {"family": "wordcnn", "parameters": 970102, "trainable_parameters": 970102,
+                   "precision": "float32", "fine_tuning": "full"}  # fmt: skip
+        known = dataclasses.replace(
+            _parameters(), victim=dataclasses.replace(_parameters().victim, details=details)
+        )
+        assert known.key() == old.parameters.key() and known == old.parameters  # the same run either way
+        again = store.start_run(known)
+        assert store.run(old.id).parameters.victim.details == details  # the victim's row learnt them
+        assert store.run(again.id).parameters.victim.details == details
+
+
+def test_details_of_saved_victims_come_from_their_files(tiny_wordcnn_dir: Path) -> None:
+    from textrobust.victims import load_victim
+    from textrobust.victims.details import describe_saved_victim
+
+    details = describe_saved_victim(tiny_wordcnn_dir)
+    module = load_victim(tiny_wordcnn_dir).module
+    assert details == {
+        "family": "wordcnn", "parameters": sum(p.numel() for p in module.parameters()),
+        "trainable_parameters": sum(p.numel() for p in module.parameters()), "precision": "float32",
+        "fine_tuning": "full",
+    }  # fmt: skip
+    assert VictimInfo.from_directory(tiny_wordcnn_dir, "wordcnn").details == details

@@ -246,6 +246,11 @@ def test_a_lora_victim_trains_only_its_adapters_and_head_and_reloads_identically
     assert np.array_equal(reloaded.predict_proba(texts), probabilities)
     assert (reloaded.word_gradient_norms(CORPUS[0], _spans(CORPUS[0]), label=1) > 0).all()
     assert parameter_counts(reloaded.model) == (total, trainable)
+    from textrobust.victims.details import describe_saved_victim
+
+    details = describe_saved_victim(tmp_path / "lora")
+    assert details["fine_tuning"] == "lora r=4" and details["family"] == family.replace("-v3", "-v2")
+    assert 0 < details["trainable_parameters"] < details["parameters"]
 
 
 @pytest.mark.slow

@@ -50,6 +50,9 @@ def test_an_int8_variant_is_judged_saved_and_rebuilt_identically(
         and config["base_type"] == kind
         and set(config) >= {"base", "base_files"}
     )
+    from textrobust.victims.details import describe_saved_victim
+
+    assert describe_saved_victim(tmp_path / "int8") == {**describe_saved_victim(base), "precision": "int8"}
     reloaded = load_victim(tmp_path / "int8")
     assert isinstance(reloaded, QuantizedVictim) and reloaded.evaluation == e
     texts = small_mr.split("test").texts[:20]

@@ -69,6 +69,43 @@ def accuracy_under_attack(report: Report) -> bytes | None:
     return _png(figure)
 
 
+def robustness_by_size(report: Report) -> bytes | None:
+    """Worst-case accuracy under attack against parameter count (log scale), one point per victim and set of
+    examples, marked by precision and fine-tuning: does the smaller, cheaper model stay as robust?"""
+    points = [
+        (r, (r.victim.details or {}).get("parameters"))
+        for r in report.rankings
+        if r.victim.details is not None
+    ]
+    points = [(r, p) for r, p in points if isinstance(p, int) and p > 0]
+    if not points:
+        return None
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(WIDTH, 3.2))
+    styles: dict[str, str] = {}
+    markers = "osD^vP*X"
+    for ranking, parameters in points:
+        d = ranking.victim.details or {}
+        style = f"{d.get('precision') or '?'}, {d.get('fine_tuning') or '?'}"
+        marker = styles.setdefault(style, markers[len(styles) % len(markers)])
+        interval = ranking.worst_accuracy
+        mean = 100 * (interval.mean or 0.0)
+        error = [[mean - 100 * (interval.low or 0.0)], [100 * (interval.high or 0.0) - mean]]
+        axis.errorbar([parameters], [mean], yerr=error, fmt=marker, capsize=2, color="C0")
+        axis.annotate(
+            ranking.victim.name, (parameters, mean), fontsize=7, xytext=(4, 3), textcoords="offset points"
+        )
+    for style, marker in styles.items():
+        axis.plot([], [], marker, color="C0", label=style)
+    axis.set_xscale("log")
+    axis.set_xlabel("parameters")
+    axis.set_ylabel("worst-case accuracy under attack (%)")
+    axis.set_ylim(0, 100)
+    axis.legend(fontsize=8)
+    axis.set_title("Robustness against size, precision and fine-tuning (95 % intervals)")
+    return _png(figure)
+
+
 def transfer_heatmap(report: Report) -> bytes | None:
     cells = report.transfers
     if not cells:
@@ -141,6 +178,10 @@ def defense_deltas(report: Report) -> bytes | None:
 
 PLOTS: dict[str, tuple[str, Callable[[Report], bytes | None]]] = {
     "accuracy-under-attack": ("Accuracy under attack per victim and recipe", accuracy_under_attack),
+    "robustness-by-size": (
+        "Worst-case accuracy against parameters, precision and fine-tuning",
+        robustness_by_size,
+    ),
     "transfer-heatmap": ("Transfer success rate, source × target", transfer_heatmap),
     "accuracy-curves": ("Accuracy against the share of words changed", accuracy_curves),
     "defense-deltas": ("Defenses: before and after", defense_deltas),

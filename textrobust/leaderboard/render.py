@@ -63,11 +63,29 @@ def _victim(victim: VictimRef) -> str:
 # -- tables as rows -------------------------------------------------------------------------------
 
 
+def _millions(count: Any) -> str:
+    return "?" if not isinstance(count, int) else f"{count / 1e6:.2f} M" if count >= 10_000 else str(count)
+
+
+def victim_detail_cells(victim: VictimRef) -> dict[str, str]:
+    """What the victim is: the columns that make robustness comparable across size, precision and
+    fine-tuning method ("?" where the store does not know, e.g. victims stored by an older textrobust)."""
+    d = victim.details or {}
+    return {
+        "family": str(d.get("family") or "?"),
+        "parameters": _millions(d.get("parameters")),
+        "trainable": _millions(d.get("trainable_parameters")),
+        "precision": str(d.get("precision") or "?"),
+        "fine-tuning": str(d.get("fine_tuning") or "?"),
+    }
+
+
 def ranking_rows(report: Report) -> list[dict[str, str]]:
     return [
         {
             "rank": str(i),
             "victim": _victim(r.victim),
+            **victim_detail_cells(r.victim),
             "examples": f"{r.dataset}/{r.split} first {r.n}",
             "clean accuracy %": _ci(r.clean_accuracy),
             "worst-case accuracy %": _ci(r.worst_accuracy),
@@ -237,6 +255,7 @@ def _victim_record(victim: VictimRef) -> dict[str, Any]:
         "path": victim.path,
         "fingerprint": victim.fingerprint,
         "defense": victim.defense,
+        "details": victim.details,
     }
 
 

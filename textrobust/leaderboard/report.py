@@ -42,6 +42,8 @@ class VictimRef:
     path: str
     fingerprint: str
     defense: str | None = None  # the defense method when this victim is a defended one
+    # family, parameters, trainable_parameters, precision, fine_tuning (victims.details); None if unknown
+    details: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
     def ref(victim: VictimInfo) -> VictimRef:
         return VictimRef(
             names[victim.fingerprint], victim.type, victim.path, victim.fingerprint,
-            defended_by.get(victim.fingerprint),
+            defended_by.get(victim.fingerprint), victim.details,
         )  # fmt: skip
 
     results: dict[int, list[tuple[int, AttackResult]]] = {}

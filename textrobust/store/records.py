@@ -39,13 +39,24 @@ class VictimInfo:
     type: str
     path: str
     fingerprint: str
+    # What the victim is (family, parameters, trainable parameters, precision, fine-tuning; see
+    # ``victims.details``): shown by the leaderboard, never part of a run's identity.
+    details: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def from_directory(cls, directory: str | Path, victim_type: str) -> VictimInfo:
+        from textrobust.errors import TextrobustError
+        from textrobust.victims.details import describe_saved_victim
+
+        try:
+            details: dict[str, Any] | None = describe_saved_victim(directory)
+        except (TextrobustError, OSError, ValueError, KeyError):  # unusual files: the run is kept, not them
+            details = None
         return cls(
             type=victim_type,
             path=str(Path(directory).resolve()),
             fingerprint=fingerprint_directory(directory),
+            details=details,
         )
 
 

@@ -143,7 +143,15 @@ def _run_sql(script: str) -> Callable[[sqlite3.Connection], None]:
     return migration
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_run_sql(_V1), _run_sql(_V2), _run_sql(_V3)]
+# Version 4: what each victim is (JSON: family, parameters, trainable parameters, precision, fine-tuning),
+# for the leaderboard's robustness-vs-size/precision/fine-tuning table; NULL for victims stored before.
+_V4 = """
+ALTER TABLE victims ADD COLUMN details TEXT
+"""
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _run_sql(_V1), _run_sql(_V2), _run_sql(_V3), _run_sql(_V4),
+]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

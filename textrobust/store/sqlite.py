@@ -36,6 +36,10 @@ from textrobust.store.schema import SCHEMA_VERSION, migrate, schema_version
 _JSON_RESULT_FIELDS = ("original_proba", "adversarial_proba", "changes")
 
 
+def _details(value: str | None) -> dict[str, Any] | None:
+    return None if value is None else json.loads(value)
+
+
 class StoreError(TextrobustError):
     """The store file cannot be opened or does not hold what was asked for."""
 
@@ -160,7 +164,8 @@ class Store:
     _RUN_QUERY = """
         SELECT runs.id, runs.key, recipes.name AS recipe, victims.type AS victim_type,
                victims.path AS victim_path, victims.fingerprint AS victim_fingerprint,
-               datasets.name AS dataset, datasets.split, datasets.language, datasets.label_names,
+               victims.details AS victim_details, datasets.name AS dataset, datasets.split,
+               datasets.language, datasets.label_names,
                datasets.fingerprint AS dataset_fingerprint, datasets.size, runs.seed, runs.budget,
                runs.parameters, runs.version, runs.started, runs.finished, runs.status
         FROM runs
@@ -173,7 +178,12 @@ class Store:
     def _run_record(row: sqlite3.Row) -> RunRecord:
         parameters = RunParameters(
             recipe=row["recipe"],
-            victim=VictimInfo(row["victim_type"], row["victim_path"], row["victim_fingerprint"]),
+            victim=VictimInfo(
+                row["victim_type"],
+                row["victim_path"],
+                row["victim_fingerprint"],
+                _details(row["victim_details"]),
+            ),
             dataset=DatasetInfo(
                 name=row["dataset"],
                 split=row["split"],
@@ -280,11 +290,14 @@ class Store:
     # --- defenses -----------------------------------------------------------------------------
 
     def _victim_id(self, victim: VictimInfo) -> int:
+        values = {"fingerprint": victim.fingerprint, "type": victim.type, "path": victim.path}
+        if victim.details is not None:
+            values["details"] = canonical_json(victim.details)
         return self._upsert(
             "victims",
-            {"fingerprint": victim.fingerprint, "type": victim.type, "path": victim.path},
+            values,
             ("fingerprint",),
-            update=("path",),
+            update=tuple(k for k in values if k != "fingerprint" and k != "type"),
         )
 
     def add_defense(self, info: DefenseInfo, runs: Sequence[tuple[int, DefenseRole]] = ()) -> DefenseRecord:
@@ -309,8 +322,9 @@ class Store:
 
     _DEFENSE_QUERY = """
         SELECT defenses.*, base.type AS base_type, base.path AS base_path,
-               base.fingerprint AS base_fingerprint, defended.type AS defended_type,
-               defended.path AS defended_path, defended.fingerprint AS defended_fingerprint
+               base.fingerprint AS base_fingerprint, base.details AS base_details,
+               defended.type AS defended_type, defended.path AS defended_path,
+               defended.fingerprint AS defended_fingerprint, defended.details AS defended_details
         FROM defenses
         JOIN victims AS base ON base.id = defenses.base_victim_id
         JOIN victims AS defended ON defended.id = defenses.defended_victim_id
@@ -320,8 +334,15 @@ class Store:
         info = DefenseInfo(
             method=row["method"],
             parameters=json.loads(row["parameters"]),
-            base=VictimInfo(row["base_type"], row["base_path"], row["base_fingerprint"]),
-            defended=VictimInfo(row["defended_type"], row["defended_path"], row["defended_fingerprint"]),
+            base=VictimInfo(
+                row["base_type"], row["base_path"], row["base_fingerprint"], _details(row["base_details"])
+            ),
+            defended=VictimInfo(
+                row["defended_type"],
+                row["defended_path"],
+                row["defended_fingerprint"],
+                _details(row["defended_details"]),
+            ),  # fmt: skip
             dataset=row["dataset"],
             train_seconds=row["train_seconds"],
             generation_seconds=row["generation_seconds"],
@@ -365,7 +386,7 @@ class Store:
 
     _TRANSFER_QUERY = """
         SELECT transfers.*, victims.type AS target_type, victims.path AS target_path,
-               victims.fingerprint AS target_fingerprint
+               victims.fingerprint AS target_fingerprint, victims.details AS target_details
         FROM transfers JOIN victims ON victims.id = transfers.target_victim_id
     """
 
@@ -374,7 +395,12 @@ class Store:
         return TransferRecord(
             id=row["id"],
             source_run_id=row["source_run_id"],
-            target=VictimInfo(row["target_type"], row["target_path"], row["target_fingerprint"]),
+            target=VictimInfo(
+                row["target_type"],
+                row["target_path"],
+                row["target_fingerprint"],
+                _details(row["target_details"]),
+            ),
             version=row["version"],
             started=row["started"],
             finished=row["finished"],

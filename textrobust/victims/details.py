@@ -1,0 +1,86 @@
+"""What a saved victim is, read from its files without loading a model: family, parameters, trainable
+parameters (all of them for a full fine-tune; the adapters and head for LoRA) and precision. The store keeps
+these with the victim, so the leaderboard can put robustness beside size, precision and fine-tuning method.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from pathlib import Path
+from typing import Any
+
+from textrobust.errors import TextrobustError
+from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, WEIGHTS_FILE, find_base, read_config
+
+_DTYPE_NAMES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64", "I8": "int8"}
+
+
+def safetensors_parameters(path: str | Path) -> tuple[int, str | None]:
+    """Number of values stored in a safetensors file and their (most common) floating-point type, from its
+    header alone."""
+    with open(path, "rb") as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        header = json.loads(handle.read(length))
+    counts: dict[str, int] = {}
+    for name, tensor in header.items():
+        if name == "__metadata__":
+            continue
+        size = math.prod(tensor["shape"])
+        counts[tensor["dtype"]] = counts.get(tensor["dtype"], 0) + size
+    floats = {k: v for k, v in counts.items() if k.startswith(("F", "BF"))}
+    dtype = max(floats, key=floats.__getitem__) if floats else None
+    return sum(counts.values()), _DTYPE_NAMES.get(dtype or "", dtype)
+
+
+def describe_saved_victim(directory: str | Path) -> dict[str, Any]:
+    """``family``, ``parameters``, ``trainable_parameters``, ``precision`` and ``fine_tuning`` of a saved
+    victim (``None`` where the files do not tell, e.g. a LoRA victim's base that is not on this machine)."""
+    directory = Path(directory)
+    config = read_config(directory)
+    kind = str(config.get(VICTIM_TYPE_KEY))
+    if kind in ("quantized", "smoothed"):  # a variant or wrapper: its base's facts, with its own changes
+        try:
+            details = describe_saved_victim(find_base(directory, config, kind, check=False))
+        except TextrobustError:
+            details = {"family": None, "parameters": None, "trainable_parameters": None, "fine_tuning": None}
+        if kind == "quantized":
+            details["precision"] = str(config.get("precision", "int8"))
+        return details
+    family = str(config.get("family") or config.get("model_type") or kind)
+    peft = config.get("peft") if isinstance(config.get("peft"), dict) else None
+    if peft:
+        adapter, precision = safetensors_parameters(directory / "adapter_model.safetensors")
+        base = _base_parameters(str(peft.get("base") or ""))
+        return {
+            "family": family,
+            "parameters": None if base is None else base + adapter,
+            "trainable_parameters": adapter,
+            "precision": precision,
+            "fine_tuning": f"lora r={peft.get('lora_rank')}",
+        }
+    parameters, precision = safetensors_parameters(directory / WEIGHTS_FILE)
+    return {
+        "family": family,
+        "parameters": parameters,
+        "trainable_parameters": parameters,
+        "precision": precision,
+        "fine_tuning": "full",
+    }
+
+
+def _base_parameters(base: str) -> int | None:
+    """Parameters of a LoRA victim's base encoder when its weights are on this machine (a folder, or the
+    offline default); a Hub name is not looked up."""
+    if not base:
+        from textrobust.resources.encoders import default_encoder
+
+        try:
+            base = default_encoder()
+        except TextrobustError:
+            return None
+    weights = Path(base) / "model.safetensors"
+    if not weights.exists() or not (Path(base) / CONFIG_FILE).exists():
+        return None
+    return safetensors_parameters(weights)[0]
