@@ -139,7 +139,7 @@ def test_victims_carry_family_size_precision_and_fine_tuning_into_the_ranking_an
         count = sum(p.numel() for p in module.parameters())
         assert ranking.victim.details["parameters"] == count
         assert row["family"] == "wordcnn" and row["precision"] == "float32" and row["fine-tuning"] == "full"
-        assert row["parameters"] == f"{count / 1e6:.2f} M"
+        assert row["parameters"] == f"{count / 1e6:.2f} M" and float(row["tokens / text"]) > 1
     png = robustness_by_size(report)
     assert png is not None and png.startswith(b"\x89PNG")
     text, files = render(report, "md")

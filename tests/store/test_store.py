@@ -358,15 +358,17 @@ def test_victim_details_are_kept_outside_the_run_identity_and_filled_in_later(tm
         assert store.run(again.id).parameters.victim.details == details
 
 
-def test_details_of_saved_victims_come_from_their_files(tiny_wordcnn_dir: Path) -> None:
+def test_details_of_saved_victims_come_from_their_files(tiny_wordcnn_dir: Path, small_mr) -> None:
     from textrobust.victims import load_victim
     from textrobust.victims.details import describe_saved_victim
+    from textrobust.victims.vocab import word_tokenize
 
     details = describe_saved_victim(tiny_wordcnn_dir)
     module = load_victim(tiny_wordcnn_dir).module
+    words = [len(word_tokenize(text)) for text in small_mr.split("test").texts]  # the test split it saw
     assert details == {
         "family": "wordcnn", "parameters": sum(p.numel() for p in module.parameters()),
         "trainable_parameters": sum(p.numel() for p in module.parameters()), "precision": "float32",
-        "fine_tuning": "full",
+        "fine_tuning": "full", "tokens_per_text": round(sum(words) / len(words), 3),
     }  # fmt: skip
     assert VictimInfo.from_directory(tiny_wordcnn_dir, "wordcnn").details == details

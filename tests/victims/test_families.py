@@ -266,3 +266,7 @@ def test_train_command_makes_a_lora_victim_of_the_offline_encoder(small_mr, tmp_
     assert victim.peft is not None and victim.peft["base"] == "" and victim.peft["lora_rank"] == 4
     assert victim.family == "bert" and victim.predict_proba(small_mr.split("test").texts[:4]).shape == (4, 2)
     assert (tmp_path / "lora" / "adapter_model.safetensors").stat().st_size < 2_000_000  # not the encoder
+    from textrobust.victims.details import describe_saved_victim
+
+    pieces = victim.count_tokens(small_mr.split("test").texts[:5])
+    assert all(p > 0 for p in pieces) and describe_saved_victim(tmp_path / "lora")["tokens_per_text"] > 5

@@ -36,6 +36,7 @@ from textrobust.victims.training import (
     TrainerHooks,
     TrainReport,
     new_victim,
+    tokens_per_text,
 )
 
 
@@ -323,6 +324,7 @@ def defend(
         "base": str(base_dir),
         "base_fingerprint": directory_digest(base_dir),
         "defense": outcome.record(),
+        "tokens_per_text": tokens_per_text(victim, dataset),
     }
     victim.save(out)
     return outcome

@@ -77,6 +77,7 @@ def victim_detail_cells(victim: VictimRef) -> dict[str, str]:
         "trainable": _millions(d.get("trainable_parameters")),
         "precision": str(d.get("precision") or "?"),
         "fine-tuning": str(d.get("fine_tuning") or "?"),
+        "tokens / text": "?" if d.get("tokens_per_text") is None else f"{d['tokens_per_text']:.1f}",
     }
 
 

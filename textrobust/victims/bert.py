@@ -163,6 +163,10 @@ class BertClassifier(TorchVictim):
     def _accepted(self, encoded: Any) -> dict[str, torch.Tensor]:
         return {k: v for k, v in encoded.items() if self._inputs is None or k in self._inputs}
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces each text makes (special tokens left out, before truncation to ``max_length``)."""
+        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
     def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         # Dynamic padding: each batch is padded to its own longest text, capped at max_length.
         return self._accepted(

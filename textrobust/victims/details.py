@@ -35,8 +35,9 @@ def safetensors_parameters(path: str | Path) -> tuple[int, str | None]:
 
 
 def describe_saved_victim(directory: str | Path) -> dict[str, Any]:
-    """``family``, ``parameters``, ``trainable_parameters``, ``precision`` and ``fine_tuning`` of a saved
-    victim (``None`` where the files do not tell, e.g. a LoRA victim's base that is not on this machine)."""
+    """``family``, ``parameters``, ``trainable_parameters``, ``precision``, ``fine_tuning`` and
+    ``tokens_per_text`` (mean over the test split of the data it was trained on) of a saved victim
+    (``None`` where the files do not tell, e.g. a LoRA victim's base that is not on this machine)."""
     directory = Path(directory)
     config = read_config(directory)
     kind = str(config.get(VICTIM_TYPE_KEY))
@@ -44,10 +45,13 @@ def describe_saved_victim(directory: str | Path) -> dict[str, Any]:
         try:
             details = describe_saved_victim(find_base(directory, config, kind, check=False))
         except TextrobustError:
-            details = {"family": None, "parameters": None, "trainable_parameters": None, "fine_tuning": None}
+            details = {"family": None, "parameters": None, "trainable_parameters": None, "fine_tuning": None,
+                       "tokens_per_text": None}  # fmt: skip
         if kind == "quantized":
             details["precision"] = str(config.get("precision", "int8"))
         return details
+    tokens = (config.get("training") or {}).get("tokens_per_text")
+    common = {"tokens_per_text": tokens.get("mean") if isinstance(tokens, dict) else None}
     family = str(config.get("family") or config.get("model_type") or kind)
     peft = config.get("peft") if isinstance(config.get("peft"), dict) else None
     if peft:
@@ -59,6 +63,7 @@ def describe_saved_victim(directory: str | Path) -> dict[str, Any]:
             "trainable_parameters": adapter,
             "precision": precision,
             "fine_tuning": f"lora r={peft.get('lora_rank')}",
+            **common,
         }
     parameters, precision = safetensors_parameters(directory / WEIGHTS_FILE)
     return {
@@ -67,6 +72,7 @@ def describe_saved_victim(directory: str | Path) -> dict[str, Any]:
         "trainable_parameters": parameters,
         "precision": precision,
         "fine_tuning": "full",
+        **common,
     }
 
 

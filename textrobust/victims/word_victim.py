@@ -110,6 +110,10 @@ class WordVictim(TorchVictim):
     ) -> torch.nn.Module:
         raise NotImplementedError
 
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Words each text makes (before truncation to ``max_length``)."""
+        return [len(self.vocab.encode(text)) for text in texts]
+
     def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         encoded = [self.vocab.encode(text)[: self.max_length] for text in texts]
         # A text shorter than min_length counts as padded to min_length (the widest CNN filter must fit).
