@@ -22,12 +22,14 @@ from tests.runs.test_runner import (
     make_test_job,
     run_in_fresh_store,
 )
+from textrobust.data import Split
 from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
 from textrobust.runs.executor import WorkerSpec, make_executor
 from textrobust.runs.jobs import SavedVictim, victim_uses_gpu
 from textrobust.runs.ray_executor import RayExecutor, ShippedVictim
 from textrobust.runs.runner import AttackJob, run_attack
 from textrobust.store import Store
+from textrobust.victims import load_victim
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +190,26 @@ def test_without_ray_the_error_says_how_to_install_it(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails as if it were not installed
     with pytest.raises(TextrobustError, match=r'pip install "textrobust\[distributed\]"'):
         make_executor(2, kind="ray")
+
+
+@pytest.mark.slow
+def test_defense_generation_on_ray_makes_the_examples_it_makes_in_process(
+    local_ray, tiny_wordcnn_dir: Path, small_mr
+) -> None:
+    """Co-tuning and augmentation attack the current model through the same executors: on Ray the model
+    travels as a saved folder and every worker builds the attack, with the same results."""
+    from tests.stand_ins import stand_in_resources
+    from textrobust.defenses.generation import AdversarialGenerator
+
+    victim = load_victim(tiny_wordcnn_dir)
+    test = small_mr.split("test")
+    examples = Split(test.texts[:12], test.labels[:12])
+    made = {}
+    for name, executor in (("in-process", None), ("ray", RayExecutor(2))):
+        generate = AdversarialGenerator(
+            "textfooler", options=stand_in_resources(), progress=False, executor=executor
+        )
+        generation = generate(victim, examples)
+        made[name] = {i: (r.status, r.adversarial_text, r.queries) for i, r in generation.results.items()}
+    assert len(made["ray"]) == 12 and made["ray"] == made["in-process"]
+    assert any(status != "skipped" for status, _text, _queries in made["ray"].values())  # attacks ran
