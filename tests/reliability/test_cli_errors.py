@@ -46,6 +46,10 @@ CASES: list[tuple[str, list[str]]] = [
     ("train --peft with a word victim", ["train", "--victim", "wordcnn", "--peft", "lora", "--out", "new-victim"]),
     ("train --lora-rank 0", ["train", "--victim", "bert", "--peft", "lora", "--lora-rank", "0", "--out", "new-victim"]),
     ("train --lora-dropout 1", ["train", "--victim", "bert", "--peft", "lora", "--lora-dropout", "1", "--out", "new-victim"]),
+    # -- quantize -------------------------------------------------------------------------------------
+    ("quantize a missing victim", ["quantize", "--victim", "nowhere", "--out", "int8"]),
+    ("quantize --n 0", ["quantize", "--victim", "wc", "--out", "int8", "--n", "0"]),
+    ("quantize --out is a file", ["quantize", "--victim", "wc", "--out", "data.csv"]),
     # -- executors -------------------------------------------------------------------------------------
     ("attack --executor dask", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "dask", "--store", "runs.sqlite"]),
     ("attack --ray-address nowhere", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "ray", "--ray-address", "nowhere", "--store", "runs.sqlite"]),
@@ -199,7 +203,7 @@ def test_the_suite_covers_every_command_with_at_least_sixty_cases() -> None:
     assert len({case for case, _ in CASES}) == len(CASES)
     commands = {argv[0] for _, argv in CASES}
     assert {"train", "evaluate", "attack", "defend", "transfer", "runs", "leaderboard", "humaneval",
-            "benchmark", "mlm"} <= commands  # fmt: skip
+            "benchmark", "mlm", "quantize"} <= commands  # fmt: skip
 
 
 def test_debug_shows_the_traceback(workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
