@@ -26,8 +26,16 @@ def quiet_transformers() -> Iterator[None]:
 
 
 def first_line(exc: BaseException, limit: int = 200) -> str:
-    """The first line of an exception's message (or its type), for one-line errors."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:limit]
+    """An exception's message on one line (or its type), for one-line errors: its first line, with the
+    next one when the first only announces details ("Error(s) in loading state_dict for X:"), at most
+    ``limit`` characters (a cut is marked with "…")."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text, rest = lines[0], lines[1:]
+    if text.endswith(":") and rest:
+        text = f"{text} {rest[0]}" + (f" (and {len(rest) - 1} more)" if len(rest) > 1 else "")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def offline_hint(exc: BaseException, hint: str) -> str:

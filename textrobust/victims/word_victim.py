@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from textrobust.errors import VictimError
+from textrobust.hub import first_line
 from textrobust.victims.base import (
     CONFIG_FILE,
     VICTIM_TYPE_KEY,
@@ -193,8 +194,9 @@ class WordVictim(TorchVictim):
         try:
             victim.module.load_state_dict(state)
         except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise VictimError(f"{directory / WEIGHTS_FILE} does not match {CONFIG_FILE}: {first}") from None
+            raise VictimError(
+                f"{directory / WEIGHTS_FILE} does not match {CONFIG_FILE}: {first_line(exc, 300)}"
+            ) from None
         victim.module.to(victim.device)
         victim.training_info = dict(config.get("training") or {})
         return victim
