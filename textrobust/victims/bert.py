@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +61,19 @@ def with_lora(model: nn.Module, rank: int, alpha: float, dropout: float) -> nn.M
         target_modules=LORA_TARGETS.get(encoder_family(model)),
     )  # fmt: skip
     try:
-        return peft.get_peft_model(model, config)
+        with _quiet_peft():
+            return peft.get_peft_model(model, config)
     except ValueError as exc:  # a family peft has no default target modules for
         raise VictimError(f"cannot add LoRA adapters to this encoder: {first_line(exc)}") from None
+
+
+@contextlib.contextmanager
+def _quiet_peft() -> Iterator[None]:
+    """peft calls a transformers method that transformers 5 announces it will rename: a warning for peft's
+    authors, not for a user training a victim."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def parameter_counts(model: nn.Module) -> tuple[int, int]:
@@ -317,7 +329,8 @@ class BertClassifier(TorchVictim):
             _, base = _load_encoder(str(adapter.get("base") or default_encoder()), list(config["labels"]))
             with quiet_transformers():
                 try:
-                    model = peft.PeftModel.from_pretrained(base, str(directory), is_trainable=True)
+                    with _quiet_peft():
+                        model = peft.PeftModel.from_pretrained(base, str(directory), is_trainable=True)
                 except Exception as exc:  # noqa: BLE001 - as above
                     raise VictimError(f"{directory} is corrupt: {first_line(exc)}") from None
         else:
