@@ -195,7 +195,8 @@ class RayExecutor:
         return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
 
     def worker_pids(self) -> list[int]:
-        """Process ids of the live workers of the current run (the tests kill one)."""
+        """Process ids of the workers the current run started with that are still in it (replacements
+        are not listed: asking a new worker would wait for it to load)."""
         return [self._pids[actor] for actor in self._actors if actor in self._pids]
 
     # -- a run ---------------------------------------------------------------------------------------
@@ -248,13 +249,11 @@ class RayExecutor:
                 for stream in ready:
                     flight = running[stream]
                     try:
-                        reference = next(stream)
+                        index, result = ray.get(next(stream))
                     except StopIteration:  # the shard is done: its worker takes the next one
                         del running[stream]
                         idle.append(flight.actor)
                         continue
-                    try:
-                        index, result = ray.get(reference)
                     except ray.exceptions.RayTaskError as exc:  # the attack raised: the run stops
                         raise _cause(exc) from None
                     except ray.exceptions.RayActorError:  # the worker died: replace it, retry the rest
@@ -263,11 +262,13 @@ class RayExecutor:
                         attempt = attempts[flight.shard] + 1
                         rest = _remaining(flight.shard, flight.done)
                         if attempt > self.max_retries:
+                            shown = ", ".join(map(str, rest.indices[:5])) + (", …" if len(rest) > 5 else "")
                             raise TextrobustError(
-                                f"a worker died {attempt} times attacking examples "
-                                f"{', '.join(map(str, rest.indices))}; stopped (finished results are stored)"
+                                f"a worker died {attempt} times attacking examples {shown}; "
+                                "stopped (finished results are stored)"
                             ) from None
-                        queue.appendleft((rest, attempt))
+                        if len(rest):
+                            queue.appendleft((rest, attempt))
                         start_actor()
                         continue
                     flight.done.add(index)
