@@ -37,6 +37,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _still_alive(pids: set[int], wait: float = 20) -> list[int]:
+    """The processes of ``pids`` still running after up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.5)
+    return [pid for pid in pids if _alive(pid)]
+
+
 def _wait_for_results(parent: subprocess.Popen, store: Path, at_least: int = 4) -> None:
     """Until the workers are up and results are coming in."""
     deadline = time.monotonic() + 120
@@ -90,10 +98,7 @@ def test_ctrl_c_with_workers_is_one_clean_message_and_resume_loses_nothing(
         "stopped: every finished example is stored; run the same command with --resume to continue",
         "error: interrupted",
     ], err
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
-        time.sleep(0.5)
-    assert not [pid for pid in workers if _alive(pid)], "workers kept running after Ctrl-C"
+    assert not _still_alive(workers), "workers kept running after Ctrl-C"
     _finish_and_check(command, env, store)
 
 
@@ -111,9 +116,6 @@ def test_workers_die_with_their_killed_parent_and_resume_loses_nothing(
     assert workers, "no worker processes found"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
-        time.sleep(0.5)
-    assert not [pid for pid in workers if _alive(pid)], "orphaned workers kept running"
+    assert not _still_alive(workers), "orphaned workers kept running"
 
     _finish_and_check(command, env, store)

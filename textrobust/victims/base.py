@@ -149,3 +149,13 @@ def find_base(directory: str | Path, config: dict[str, Any], what: str, check: b
     except (KeyError, TypeError) as exc:
         raise VictimError(f"{directory / CONFIG_FILE} is corrupt: missing {exc}") from None
     return base
+
+
+def save_wrapper_config(directory: str | Path, config: dict[str, Any], base_directory: str | Path) -> None:
+    """Save a wrapper victim (a folder with one config.json naming its base, see ``base_reference``),
+    atomically."""
+    from textrobust.files import atomic_directory
+
+    config = {**config, **base_reference(base_directory, directory)}
+    with atomic_directory(directory) as staging:
+        (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")

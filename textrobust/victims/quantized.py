@@ -11,7 +11,6 @@ the variant is a black-box victim (gradient-ranked recipes such as A2T attack it
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,17 +19,23 @@ from typing import Any
 import numpy as np
 
 from textrobust.errors import ParameterError, VictimError
-from textrobust.files import atomic_directory
 from textrobust.victims.base import (
-    CONFIG_FILE,
     VICTIM_TYPE_KEY,
-    base_reference,
     find_base,
     load_victim,
     read_config,
+    save_wrapper_config,
 )
 
 QUANTIZED_PRECISIONS = ("int8",)
+
+
+def check_precision(precision: str) -> None:
+    """A precision ``quantize`` offers, before any model is loaded."""
+    if precision not in QUANTIZED_PRECISIONS:
+        raise ParameterError(
+            "precision", f"must be one of {', '.join(QUANTIZED_PRECISIONS)}, got '{precision}'"
+        )
 
 
 def quantize_module(module: Any, precision: str) -> Any:
@@ -38,10 +43,7 @@ def quantize_module(module: Any, precision: str) -> Any:
     import torch
     from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
-    if precision not in QUANTIZED_PRECISIONS:
-        raise ParameterError(
-            "precision", f"must be one of {', '.join(QUANTIZED_PRECISIONS)}, got '{precision}'"
-        )
+    check_precision(precision)
     with warnings.catch_warnings():  # torch.ao's move to torchao is announced on every call
         warnings.simplefilter("ignore")
         # One weight scale per output channel of a linear layer: on MiniLM fine-tuned on MR (1,000 test
@@ -111,11 +113,7 @@ class QuantizedVictim:
 
     def save(self, directory: str | Path) -> None:
         """One config.json: the base (see ``base_reference``), the precision and the evaluation."""
-        config = {**self.config(), **base_reference(self.base_directory, directory)}
-        with atomic_directory(directory) as staging:
-            (staging / CONFIG_FILE).write_text(
-                json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8"
-            )
+        save_wrapper_config(directory, self.config(), self.base_directory)
 
     @classmethod
     def load(cls, directory: str | Path, device: str = "auto") -> QuantizedVictim:
@@ -157,10 +155,7 @@ def quantize_saved_victim(
     from textrobust.victims.base import check_victim_language, victim_label_ids
 
     require_at_least("n", n, 1)
-    if precision not in QUANTIZED_PRECISIONS:
-        raise ParameterError(
-            "precision", f"must be one of {', '.join(QUANTIZED_PRECISIONS)}, got '{precision}'"
-        )
+    check_precision(precision)
     base = load_victim(base_directory)
     check_quantizable(base, base_directory)
     examples = dataset.split(split).head(n)

@@ -11,7 +11,6 @@ the text itself, so predictions are deterministic and do not depend on batching.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -21,14 +20,14 @@ import numpy as np
 
 from textrobust.data.text import split_text
 from textrobust.errors import ParameterError, VictimError
-from textrobust.files import atomic_directory, directory_digest
+from textrobust.files import directory_digest
 from textrobust.victims.base import (
     CONFIG_FILE,
     VICTIM_TYPE_KEY,
-    base_reference,
     find_base,
     load_victim,
     read_config,
+    save_wrapper_config,
     validate_texts,
 )
 from textrobust.victims.protocols import Classifier
@@ -135,13 +134,8 @@ class SmoothedVictim:
     def save(self, directory: str | Path) -> None:
         """A folder with one config.json naming the base victim (by absolute and relative path) and the
         digest of its files, so a changed base is never mistaken for the one this was built on."""
-        config = self.config()
-        assert self.base_directory is not None  # config() has checked
-        config.update(base_reference(self.base_directory, directory))
-        with atomic_directory(directory) as staging:
-            (staging / CONFIG_FILE).write_text(
-                json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8"
-            )
+        assert self.base_directory is not None  # config() checks it
+        save_wrapper_config(directory, self.config(), self.base_directory)
 
     @classmethod
     def load(cls, directory: str | Path, device: str = "auto") -> SmoothedVictim:
