@@ -1,5 +1,5 @@
 """Does the cheaper model stay as robust? MiniLM fine-tuned in full, with LoRA, and the full one quantized to
-int8, on MR: clean accuracy, accuracy under attack, seconds per prediction, parameters.
+int8, int4 and int2, on MR: clean accuracy, accuracy under attack, seconds per prediction, parameters.
 
 Everything runs through the real commands' code (training, ``quantize``, ``attack`` into a store under
 ``--out``); a second run reuses the trained victims and the finished attack runs.
@@ -27,6 +27,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="test sentences attacked per victim and recipe")
     parser.add_argument("--recipes", default="textfooler,mlm-synonym")
     parser.add_argument("--mlm", default=None, help="fill-mask model for mlm-synonym")
+    parser.add_argument(
+        "--precisions", default="int8,int4,int2", help="quantized variants of the full fine-tune"
+    )
     args = parser.parse_args()
 
     from textrobust.data import load_dataset
@@ -59,10 +62,13 @@ def main() -> None:
         "minilm-full": train("minilm-full", 5e-5),
         "minilm-lora": train("minilm-lora", 1e-3, peft="lora", lora_rank=8),
     }
-    int8 = out / "minilm-int8"
-    if not (int8 / "config.json").exists():
-        quantize_saved_victim(victims["minilm-full"], int8, dataset)
-    victims["minilm-int8"] = int8
+    for precision in [p.strip() for p in args.precisions.split(",") if p.strip()]:
+        variant = out / f"minilm-{precision}"
+        if not (variant / "config.json").exists():
+            start = time.perf_counter()
+            quantize_saved_victim(victims["minilm-full"], variant, dataset, precision=precision)
+            print(f"quantized to {precision} in {time.perf_counter() - start:.0f} s")
+        victims[f"minilm-{precision}"] = variant
 
     rows = []
     with Store(out / "textrobust.sqlite") as store:
@@ -87,11 +93,12 @@ def main() -> None:
                 results = store.results(outcome.run.id)
                 interval = bootstrap_mean([float(r.correct_after) for r in results])
                 row[f"accuracy under {recipe} [95 %]"] = _interval(interval)
-            if name == "minilm-int8":
+            if details["precision"] != "float32":
                 row["agreement with float"] = victim.evaluation["agreement"]
+                row["quantized share"] = victim.evaluation["quantized_share"]
             rows.append(row)
     print(f"\n{args.dataset} test split ({len(correct)} sentences); attacks on the first {args.n}")
-    columns = list(rows[0]) + (["agreement with float"] if "agreement with float" not in rows[0] else [])
+    columns = list(dict.fromkeys(column for row in rows for column in row))
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:

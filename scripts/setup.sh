@@ -17,4 +17,4 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 # CPU build of torch first: a plain "torch" requirement would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[all,test,arabic,distributed,peft]"
+.venv/bin/python -m pip install -q -e ".[all,test,arabic,distributed,peft,lowbit]"

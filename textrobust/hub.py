@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 
@@ -10,7 +11,8 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
     """Silence transformers' load reports and progress bars ("Loading weights", "Writing model shards")
-    inside the block; we say what matters ourselves."""
+    inside the block, and torchao's import notices (transformers and peft import torchao, when it is
+    installed, on their first model); we say what matters ourselves."""
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
@@ -18,11 +20,34 @@ def quiet_transformers() -> Iterator[None]:
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        yield
+        with quiet_torchao():
+            yield
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def quiet_loggers(*names: str, level: int = logging.ERROR) -> Iterator[None]:
+    """Raise the named loggers to ``level`` inside the block: notices a library logs for its own authors
+    (a missing CUDA kernel on a CPU machine, a deprecation) would break through our progress bars."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, previous in zip(loggers, levels, strict=True):
+            logger.setLevel(previous)
+
+
+def quiet_torchao() -> contextlib.AbstractContextManager[None]:
+    """torchao logs, on import, each CUDA kernel library it cannot load on a CPU machine, and torch logs
+    a deprecation in torchao's code: notices for their authors, not for a user. Import it (or a library
+    that imports it) inside this block; once imported, it is silent."""
+    return quiet_loggers("torchao", "torch.utils._pytree")
 
 
 def first_line(exc: BaseException, limit: int = 200) -> str:

@@ -1,4 +1,5 @@
-"""``textrobust quantize``: an int8 variant of a saved victim, judged against its float base."""
+"""``textrobust quantize``: an int8, int4 or int2 variant of a saved victim, judged against its float
+base."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import argparse
 from textrobust.cli.arguments import add_dataset_arguments, dataset_from_args, output_dir
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
+from textrobust.victims.quantized import QUANTIZED_PRECISIONS, check_precision
 
 
 def quantize_command(args: argparse.Namespace) -> int:
     from textrobust.victims.quantized import quantize_saved_victim
 
+    check_precision(args.precision)  # torchao installed for int4/int2, before the victim loads
     if args.out.exists() and any(args.out.iterdir()) and not args.overwrite:
         raise TextrobustError(
             f"output directory {args.out} is not empty; choose another --out or pass --overwrite"
@@ -35,7 +38,8 @@ def quantize_command(args: argparse.Namespace) -> int:
                 (victim.precision, "accuracy", "seconds_per_prediction"),
             )
         ],
-        title=f"{args.out}: {victim.precision} variant, {e['dataset']}/{e['split']}",
+        title=f"{args.out}: {victim.precision} variant, {e['dataset']}/{e['split']}, "
+        f"{e['quantized_share']:.0%} of the parameters quantized",
     )
     return 0
 
@@ -43,15 +47,16 @@ def quantize_command(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "quantize",
-        help="an int8 variant of a saved victim (a victim folder of its own), judged against its base",
-        description="Quantize a saved victim's linear and LSTM layers to int8 (PyTorch dynamic quantization, "
-        "CPU) and save the variant (a config naming its base); its accuracy, its float base's and their "
-        "prediction agreement on --split are printed and recorded in its config.",
+        help="an int8/int4/int2 variant of a saved victim (a victim folder of its own), judged against it",
+        description="Quantize a saved victim and save the variant (a config naming its base): int8 rounds "
+        "its linear and LSTM layers (PyTorch dynamic quantization, CPU), int4 and int2 its linear layers' "
+        'weights (torchao weight-only, groups of 32; pip install "textrobust[lowbit]"). Its accuracy, its '
+        "float base's and their prediction agreement on --split are printed and recorded in its config.",
     )
     p.add_argument("--victim", required=True, help="the saved victim to quantize")
     p.add_argument("--out", required=True, type=output_dir, help="folder of the quantized variant")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
-    p.add_argument("--precision", choices=("int8",), default="int8", help="(default: %(default)s)")
+    p.add_argument("--precision", choices=QUANTIZED_PRECISIONS, default="int8", help="(default: %(default)s)")
     add_dataset_arguments(p)
     p.add_argument("--split", default="test", help="split judged on (default: %(default)s)")
     p.add_argument("--n", type=int, default=None, help="only the first N examples (default: all)")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from textrobust.errors import ParameterError, TextrobustError, require_at_least
+from textrobust.hub import quiet_loggers
 from textrobust.runs.executor import ExampleResult, Shard, Worker, WorkerSpec
 
 INSTALL_HINT = 'the Ray executor needs Ray: pip install "textrobust[distributed]"'
@@ -168,13 +169,8 @@ class RayExecutor:
             else:
                 # A new local instance gets a token (Ray's default) and Ray says so on every run: a notice
                 # that would break through the progress bar, kept quiet.
-                notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
-                level = notice.level
-                notice.setLevel(logging.ERROR)
-                try:
+                with quiet_loggers("ray._private.authentication.authentication_token_setup"):
                     ray.init(**options)
-                finally:
-                    notice.setLevel(level)
         return ray
 
     def worker_count(self, ray: Any, spec: WorkerSpec) -> int:

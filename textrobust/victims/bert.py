@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from textrobust.errors import ResourceMissingError, VictimError
-from textrobust.hub import first_line, offline_hint, quiet_transformers
+from textrobust.hub import first_line, offline_hint, quiet_torchao, quiet_transformers
 from textrobust.resources.encoders import default_encoder
 from textrobust.victims.adapters import LORA_DEFAULTS, check_peft_options
 from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, WEIGHTS_FILE, read_config, require_files
@@ -42,7 +42,8 @@ def base_model(model: nn.Module) -> nn.Module:
 
 def import_peft() -> Any:
     try:
-        import peft
+        with quiet_torchao():
+            import peft
     except ImportError:
         raise ResourceMissingError('LoRA victims need peft: pip install "textrobust[peft]"') from None
     return peft

@@ -1,12 +1,19 @@
-"""A quantized variant of a saved victim: its linear (and LSTM) layers with int8 weights (per output
-channel for linear layers), int8 activations quantized on the fly (PyTorch's dynamic quantization, CPU
-kernels). Convolutions and embeddings stay in
-float32.
+"""A quantized variant of a saved victim.
+
+- ``int8``: its linear and LSTM layers with int8 weights (one scale per output channel for linear layers)
+  and int8 activations quantized on the fly (PyTorch's dynamic quantization, CPU kernels).
+- ``int4`` and ``int2``: its linear layers' weights rounded to 4 or 2 bits (torchao's weight-only
+  quantization, one scale per group of 32 input weights of each output channel; activations stay float32).
+  torchao keeps each low-bit value in an int8 on CPU and computes in float32, so these variants measure
+  what the lost precision does to accuracy and robustness, not a speed or memory gain.
+
+Convolutions and embeddings stay in float32 (and LSTMs too at int4/int2: torchao quantizes linear layers
+only); the share of the model's parameters that was quantized is recorded with the evaluation.
 
 Nothing is stored but a config.json naming the base victim (path and digest of its files) and the
-precision: dynamic quantization is a deterministic function of the float weights, so the variant is
-rebuilt from its base on load, with identical probabilities. Quantized modules have no gradients:
-the variant is a black-box victim (gradient-ranked recipes such as A2T attack its float base instead).
+precision: quantization is a deterministic function of the float weights, so the variant is rebuilt from
+its base on load, with identical probabilities. Quantized modules have no gradients: the variant is a
+black-box victim (gradient-ranked recipes such as A2T attack its float base instead).
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.errors import ParameterError, VictimError
+from textrobust.errors import ParameterError, ResourceMissingError, VictimError
+from textrobust.hub import first_line
 from textrobust.victims.base import (
     VICTIM_TYPE_KEY,
     find_base,
@@ -27,23 +35,39 @@ from textrobust.victims.base import (
     save_wrapper_config,
 )
 
-QUANTIZED_PRECISIONS = ("int8",)
+# The precision's bits and the library that quantizes to it.
+QUANTIZED_PRECISIONS = ("int8", "int4", "int2")
+_LOW_BITS = {"int4": 4, "int2": 2}  # torchao, weight-only
+# Weights per scale at int4/int2. Group-wise scales are what keeps low-bit weights usable (Q-BERT, Shen et
+# al. 2020, split each matrix into groups, with 128 groups per layer there); 32 is torchao's example
+# setting. A layer whose input width is not a multiple of 32 takes one scale per output channel.
+LOW_BIT_GROUP_SIZE = 32
+TORCHAO_INSTALL_HINT = 'int4 and int2 victims need torchao: pip install "textrobust[lowbit]"'
 
 
 def check_precision(precision: str) -> None:
-    """A precision ``quantize`` offers, before any model is loaded."""
+    """A precision ``quantize`` offers, before any model is loaded; for int4/int2, torchao installed."""
     if precision not in QUANTIZED_PRECISIONS:
         raise ParameterError(
             "precision", f"must be one of {', '.join(QUANTIZED_PRECISIONS)}, got '{precision}'"
         )
+    if precision in _LOW_BITS:
+        import importlib.util
+
+        if importlib.util.find_spec("torchao") is None:
+            raise ResourceMissingError(TORCHAO_INSTALL_HINT)
 
 
 def quantize_module(module: Any, precision: str) -> Any:
-    """``module`` with int8 dynamic quantization of its ``Linear`` and ``LSTM`` layers (in place, CPU)."""
+    """``module`` quantized to ``precision`` in place (CPU): int8 with PyTorch's dynamic quantization of
+    its ``Linear`` and ``LSTM`` layers, int4/int2 with torchao's weight-only quantization of its ``Linear``
+    layers."""
+    check_precision(precision)
+    if precision in _LOW_BITS:
+        return _quantize_low_bit(module, _LOW_BITS[precision])
     import torch
     from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
-    check_precision(precision)
     with warnings.catch_warnings():  # torch.ao's move to torchao is announced on every call
         warnings.simplefilter("ignore")
         # One weight scale per output channel of a linear layer: on MiniLM fine-tuned on MR (1,000 test
@@ -51,6 +75,54 @@ def quantize_module(module: Any, precision: str) -> Any:
         # scale per tensor (PyTorch's default). LSTMs take per-tensor scales (no per-channel kernel).
         qconfig = {torch.nn.Linear: per_channel_dynamic_qconfig, torch.nn.LSTM: default_dynamic_qconfig}
         return quantize_dynamic(module, qconfig, dtype=torch.qint8, inplace=True)
+
+
+def _quantize_low_bit(module: Any, bits: int) -> Any:
+    import torch
+
+    from textrobust.hub import quiet_torchao
+
+    with quiet_torchao(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from torchao.quantization import IntxWeightOnlyConfig, quantize_
+            from torchao.quantization.granularity import PerAxis, PerGroup
+        except ImportError as exc:
+            raise ResourceMissingError(f"{TORCHAO_INSTALL_HINT} ({first_line(exc)})") from None
+
+        weight_dtype = getattr(torch, f"int{bits}")
+
+        def grouped(layer: Any, name: str) -> bool:
+            return isinstance(layer, torch.nn.Linear) and layer.in_features % LOW_BIT_GROUP_SIZE == 0
+
+        def per_channel(layer: Any, name: str) -> bool:
+            return isinstance(layer, torch.nn.Linear) and layer.in_features % LOW_BIT_GROUP_SIZE != 0
+
+        with torch.no_grad():
+            config = IntxWeightOnlyConfig(weight_dtype=weight_dtype, granularity=PerGroup(LOW_BIT_GROUP_SIZE))
+            quantize_(module, config, filter_fn=grouped)
+            quantize_(module, IntxWeightOnlyConfig(weight_dtype=weight_dtype, granularity=PerAxis(0)),
+                      filter_fn=per_channel)  # fmt: skip
+    return module
+
+
+def quantized_share(module: Any, precision: str) -> float:
+    """Share of a float module's parameters that ``precision`` quantizes: the weights of its linear layers
+    (and of its LSTMs at int8); biases, embeddings, convolutions and norms stay float32."""
+    import torch
+
+    kinds: tuple[type, ...] = (torch.nn.Linear,)
+    if precision not in _LOW_BITS:
+        kinds += (torch.nn.LSTM,)
+    quantized = sum(
+        parameter.numel()
+        for layer in module.modules()
+        if isinstance(layer, kinds)
+        for name, parameter in layer.named_parameters(recurse=False)
+        if name.startswith("weight")
+    )
+    total = sum(parameter.numel() for parameter in module.parameters())
+    return quantized / total if total else 0.0
 
 
 def check_quantizable(base: Any, directory: str | Path) -> None:
@@ -65,7 +137,7 @@ def check_quantizable(base: Any, directory: str | Path) -> None:
 
 
 class QuantizedVictim:
-    """A saved torch victim with int8 weights; ``predict_proba`` is the base's door, quantized."""
+    """A saved torch victim with low-precision weights; ``predict_proba`` is the base's door, quantized."""
 
     victim_type = "quantized"
 
@@ -79,7 +151,8 @@ class QuantizedVictim:
     ) -> None:
         if not hasattr(base, "module"):
             raise VictimError(f"a {type(base).__name__} has no torch module to quantize")
-        self.base = base.to("cpu")  # the int8 kernels are CPU kernels
+        self.base = base.to("cpu")  # the quantized kernels are CPU kernels
+        self.quantized_share = quantized_share(self.base.module, precision)
         quantize_module(self.base.module, precision)  # in place: the victim's own model objects change
         self.base_directory = Path(base_directory).resolve()
         self.precision = precision
@@ -120,6 +193,11 @@ class QuantizedVictim:
         directory = Path(directory)
         config = read_config(directory, expected_type=cls.victim_type)
         base_directory = find_base(directory, config, "quantized")
+        if config.get("precision", "int8") not in QUANTIZED_PRECISIONS:
+            raise VictimError(
+                f"{directory}/config.json names precision '{config.get('precision')}'; "
+                f"this version knows {', '.join(QUANTIZED_PRECISIONS)}"
+            )
         return cls(
             load_victim(base_directory),
             base_directory,
@@ -177,6 +255,7 @@ def quantize_saved_victim(
         "agreement": agreement(timed[precision][0], timed["float32"][0]),
         "seconds_per_prediction": timed[precision][1] / count,
         "float_seconds_per_prediction": timed["float32"][1] / count,
+        "quantized_share": victim.quantized_share,
     }
     victim.save(out)
     return victim
