@@ -50,6 +50,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("quantize a missing victim", ["quantize", "--victim", "nowhere", "--out", "int8"]),
     ("quantize --n 0", ["quantize", "--victim", "wc", "--out", "int8", "--n", "0"]),
     ("quantize --out is a file", ["quantize", "--victim", "wc", "--out", "data.csv"]),
+    ("quantize --precision int3", ["quantize", "--victim", "wc", "--out", "int3", "--precision", "int3"]),
     # -- executors -------------------------------------------------------------------------------------
     ("attack --executor dask", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "dask", "--store", "runs.sqlite"]),
     ("attack --ray-address nowhere", ["attack", "--victim", "wc", "--recipe", "pwws", "--executor", "ray", "--ray-address", "nowhere", "--store", "runs.sqlite"]),

@@ -103,11 +103,11 @@ def check_recipe(recipe: str, budget: int | None, attack_options: Mapping[str, A
 
 def victim_uses_gpu(victim_dir: str | Path) -> bool:
     """Whether a saved victim is a transformer (or smooths one), which a GPU worker runs faster; word
-    victims are small enough for CPU workers, and int8-quantized ones run on the CPU."""
+    victims are small enough for CPU workers, and quantized ones run on the CPU."""
     from textrobust.victims.base import VICTIM_TYPE_KEY, find_base, read_config
 
     config = read_config(victim_dir)
-    if config.get(VICTIM_TYPE_KEY) == "quantized":  # int8 kernels run on the CPU
+    if config.get(VICTIM_TYPE_KEY) == "quantized":  # the quantized kernels are CPU kernels
         return False
     if config.get(VICTIM_TYPE_KEY) == "smoothed":
         try:

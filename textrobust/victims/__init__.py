@@ -17,7 +17,7 @@ VICTIM_TYPES: dict[str, str] = {
     "wordlstm": "textrobust.victims.wordlstm:WordLSTM",
     "bert": "textrobust.victims.bert:BertClassifier",
     "smoothed": "textrobust.victims.smoothed:SmoothedVictim",  # a wrapper around a saved victim
-    "quantized": "textrobust.victims.quantized:QuantizedVictim",  # int8 variant of a saved victim
+    "quantized": "textrobust.victims.quantized:QuantizedVictim",  # int8/int4/int2 variant of a saved victim
 }
 TRAINABLE_TYPES = ("wordcnn", "wordlstm", "bert")
 
