@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,15 +23,10 @@ from typing import Any
 
 
 def stored_rows(path: Path) -> list[tuple]:
-    """Every stored column of every result except the run id and the timing."""
-    db = sqlite3.connect(path)
-    try:
-        cursor = db.execute("SELECT * FROM results ORDER BY example_index")
-        names = [column[0] for column in cursor.description]
-        keep = [i for i, name in enumerate(names) if name not in ("run_id", "seconds")]
-        return [tuple(row[i] for i in keep) for row in cursor]
-    finally:
-        db.close()
+    from textrobust.store import Store
+
+    with Store(path) as store:
+        return store.comparable_result_rows()
 
 
 def store_write_rate(source: Path, copies: int) -> float:

@@ -14,7 +14,9 @@ fi
 
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
+# -qq: pip's warnings about a machine's own index settings (a configured index folder that is absent)
+# would flood the output; errors still print and stop the script.
+.venv/bin/python -m pip install -qq --upgrade pip
 # CPU build of torch first: a plain "torch" requirement would pull a multi-GB CUDA build.
-.venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[all,test,arabic,distributed,peft,lowbit]"
+.venv/bin/python -m pip install -qq "torch==2.13.0"
+.venv/bin/python -m pip install -qq -e ".[all,test,arabic,distributed,peft,lowbit]"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,15 +40,8 @@ def local_ray() -> Iterator[None]:
 
 
 def stored_rows(path: Path) -> list[tuple]:
-    """Every stored column of every result, as SQLite holds it, except the run id and the timing."""
-    db = sqlite3.connect(path)
-    try:
-        cursor = db.execute("SELECT * FROM results ORDER BY example_index")
-        names = [column[0] for column in cursor.description]
-        keep = [i for i, name in enumerate(names) if name not in ("run_id", "seconds")]
-        return [tuple(row[i] for i in keep) for row in cursor]
-    finally:
-        db.close()
+    with Store(path) as store:
+        return store.comparable_result_rows()
 
 
 @pytest.mark.slow

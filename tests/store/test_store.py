@@ -54,6 +54,20 @@ def test_results_round_trip_through_the_store(tmp_path: Path) -> None:
         assert record.status == "running" and record.finished is None
 
 
+def test_comparable_rows_are_equal_for_equal_results_whatever_the_run_and_timing(tmp_path: Path) -> None:
+    success = make_result("success", 5, changes=2, queries=31, similarity=0.91, seconds=1.5)
+    failed = make_result("failed", 3, queries=40, seconds=2.0)
+    slower = make_result("failed", 3, queries=40, seconds=9.0)
+    with Store(tmp_path / "a.sqlite") as a, Store(tmp_path / "b.sqlite") as b:
+        a.add_results(a.start_run(_parameters()).id, [(0, success), (1, failed)])
+        b.start_run(_parameters(seed=1))  # the results land in run 2 here
+        b.add_results(b.start_run(_parameters()).id, [(1, slower), (0, success)])
+        assert a.comparable_result_rows() == b.comparable_result_rows()
+        assert len(a.comparable_result_rows()) == 2
+        b.add_results(b.start_run(_parameters(seed=2)).id, [(0, failed)])
+        assert a.comparable_result_rows() != b.comparable_result_rows()
+
+
 def test_numpy_values_from_attacks_are_stored_as_plain_numbers(tmp_path: Path) -> None:
     result = make_result("success", 4, changes=1, queries=3, similarity=0.8)
     result.label = np.int64(1)

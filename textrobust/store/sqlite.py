@@ -271,6 +271,14 @@ class Store:
                 record[name] = None if record[name] is None else json.loads(record[name])
             yield row["example_index"], AttackResult.from_dict(record)
 
+    def comparable_result_rows(self) -> list[tuple[Any, ...]]:
+        """Every stored column of every result, as SQLite holds it, except the run id and the timing, in
+        example order: what two runs of one job (on any executor) must agree on, byte for byte."""
+        cursor = self._db.execute("SELECT * FROM results ORDER BY example_index")
+        names = [column[0] for column in cursor.description]
+        keep = [i for i, name in enumerate(names) if name not in ("run_id", "seconds")]
+        return [tuple(row[i] for i in keep) for row in cursor]
+
     def results(self, run_id: int) -> list[AttackResult]:
         """The results of a run in example order."""
         return [result for _index, result in self.iter_results(run_id)]

@@ -35,12 +35,13 @@ from textrobust.victims.base import (
     save_wrapper_config,
 )
 
-# The precision's bits and the library that quantizes to it.
+# int8 by PyTorch (torch.ao dynamic quantization); int4 and int2 by torchao (weight-only).
 QUANTIZED_PRECISIONS = ("int8", "int4", "int2")
-_LOW_BITS = {"int4": 4, "int2": 2}  # torchao, weight-only
-# Weights per scale at int4/int2. Group-wise scales are what keeps low-bit weights usable (Q-BERT, Shen et
-# al. 2020, split each matrix into groups, with 128 groups per layer there); 32 is torchao's example
-# setting. A layer whose input width is not a multiple of 32 takes one scale per output channel.
+_LOW_BITS = {"int4": 4, "int2": 2}
+# Weights per scale at int4/int2. Group-wise scales are what keep low-bit weights usable (Q-BERT, Shen et
+# al. 2020, settled on 128 groups per weight matrix); 32 weights per group is torchao's default for its
+# low-bit weight configs, a finer split than Q-BERT's. A layer whose input width is not a multiple of 32
+# takes one scale per output channel.
 LOW_BIT_GROUP_SIZE = 32
 TORCHAO_INSTALL_HINT = 'int4 and int2 victims need torchao: pip install "textrobust[lowbit]"'
 
