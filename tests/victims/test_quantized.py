@@ -15,6 +15,8 @@ from textrobust.errors import ParameterError, VictimError
 from textrobust.victims import load_victim
 from textrobust.victims.quantized import (
     LOW_BIT_GROUP_SIZE,
+    QUANTIZATION_SCHEMES,
+    Int8Linear,
     QuantizedVictim,
     check_precision,
     quantize_saved_victim,
@@ -23,11 +25,11 @@ from textrobust.victims.quantized import (
 
 
 def _quantized_layers(victim: QuantizedVictim) -> int:
-    """torch.ao's dynamic layers (classes of their own) and linear layers holding a torchao weight."""
+    """Our int8 linear layers and linear layers holding a torchao weight."""
     import torch
 
     return sum(
-        ".quantized." in type(m).__module__
+        isinstance(m, Int8Linear)
         or type(getattr(m, "weight", None)).__module__.startswith("torchao")
         and isinstance(m, torch.nn.Linear)
         for m in victim.base.module.modules()
@@ -66,6 +68,7 @@ def test_a_quantized_variant_is_judged_saved_and_rebuilt_identically(
     config = json.loads((out / "config.json").read_text())
     assert (
         config["precision"] == precision
+        and config["scheme"] == QUANTIZATION_SCHEMES[precision]
         and config["base_type"] == kind
         and set(config) >= {"base", "base_files"}
     )
@@ -158,3 +161,113 @@ def test_low_bits_without_torchao_is_one_line_naming_the_extra(
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ['error: int4 and int2 victims need torchao: pip install "textrobust[lowbit]"']
     assert not out.exists()
+
+
+def test_an_int8_linear_layer_quantizes_each_row_on_its_own() -> None:
+    import torch
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(48, 20)
+    layer = Int8Linear(linear)
+    codes = layer.weight_codes  # stored (in, out): one column per output channel
+    assert codes.dtype == torch.int8 and codes.shape == (48, 20)
+    assert (codes.abs().amax(dim=0) == 127).all()  # each channel's largest weight takes the largest code
+    inputs = torch.randn(5, 7, 48)
+    with torch.no_grad():
+        out, exact = layer(inputs), linear(inputs)
+    assert out.shape == exact.shape == (5, 7, 20)
+    assert torch.nn.functional.cosine_similarity(out.flatten(), exact.flatten(), dim=0) > 0.999
+    assert not torch.equal(out, exact)
+    # A row's output is bit-identical alone, beside rows a thousand times larger, or among zeros.
+    loud = inputs.clone()
+    loud[1:] *= 1000
+    quiet = torch.zeros_like(inputs)
+    quiet[0] = inputs[0]
+    with torch.no_grad():
+        for batch in (inputs[:1], loud, quiet):
+            assert torch.equal(layer(batch)[0], out[0])
+        assert torch.equal(layer(torch.zeros(3, 48)), linear.bias.expand(3, 20))
+
+
+@pytest.mark.parametrize("kind", ["wordcnn", "wordlstm", "bert"])
+def test_an_int8_victim_gives_a_text_the_same_probabilities_alone_and_in_any_batch(
+    kind: str, small_mr, tmp_path: Path
+) -> None:
+    """Activation scales per row: what a text is judged does not depend on the texts beside it, so an
+    adversarial example found in a batch is adversarial on its own."""
+    if kind == "bert":
+        base = _tiny_bert_dir(tmp_path)
+    else:
+        from textrobust.victims.training import new_victim
+
+        new_victim(kind, small_mr, small_mr.split("train"), seed=0, device="cpu", vectors=None).save(
+            tmp_path / kind
+        )
+        base = tmp_path / kind
+    victim = QuantizedVictim.of(base)
+    texts = small_mr.split("test").texts[:24]
+    together = victim.predict_proba(texts)
+    alone = np.concatenate([victim.predict_proba([text]) for text in texts])
+    reversed_ = victim.predict_proba(texts[::-1])[::-1]
+    np.testing.assert_allclose(alone, together, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(reversed_, together, rtol=0, atol=1e-6)
+
+
+def test_int8_rounds_lstm_weights_to_255_levels_per_row(small_mr, tmp_path: Path) -> None:
+    import torch
+
+    from textrobust.victims.training import new_victim
+
+    lstm = new_victim("wordlstm", small_mr, small_mr.split("train"), seed=0, device="cpu", vectors=None)
+    lstm.save(tmp_path / "lstm")
+    float_weights = dict(lstm.module.lstm.named_parameters())
+    victim = QuantizedVictim.of(tmp_path / "lstm")
+    recurrent = victim.base.module.lstm
+    assert type(recurrent) is torch.nn.LSTM  # float arithmetic on int8-precision weights
+    for name, weight in recurrent.named_parameters():
+        if name.startswith("weight"):
+            assert max(len(torch.unique(row)) for row in weight) <= 255
+            assert not torch.equal(weight, float_weights[name])
+            step = float_weights[name].abs().amax(dim=1, keepdim=True) / 127
+            assert ((weight - float_weights[name]).abs() <= step / 2 + 1e-7).all()  # round to nearest
+        else:
+            assert torch.equal(weight, float_weights[name])  # biases stay as trained
+
+
+@pytest.mark.parametrize("precision", ["int8", "int4"])
+def test_a_lora_victim_is_quantized_with_its_adapters_merged(precision: str, tmp_path: Path) -> None:
+    from tests.victims.test_families import CORPUS, family_model
+    from textrobust.victims.bert import BertClassifier
+
+    model, tokenizer = family_model("bert")
+    model.save_pretrained(tmp_path / "base")
+    tokenizer.save_pretrained(tmp_path / "base")
+    lora = BertClassifier.from_pretrained(
+        str(tmp_path / "base"),
+        ["negative", "positive"],
+        max_length=32,
+        device="cpu",
+        peft="lora",
+        lora_rank=4,
+    )
+    lora.save(tmp_path / "lora")
+    victim = QuantizedVictim.of(tmp_path / "lora", precision=precision)
+    assert _quantized_layers(victim) > 0
+    assert not any("lora" in name for name, _ in victim.base.module.named_modules())
+    probabilities = victim.predict_proba(CORPUS)
+    np.testing.assert_allclose(probabilities, lora.predict_proba(CORPUS), atol=0.05)
+    victim.save(tmp_path / "q")
+    assert np.array_equal(load_victim(tmp_path / "q").predict_proba(CORPUS), probabilities)
+
+
+def test_an_int8_variant_made_by_another_scheme_is_refused(tiny_wordcnn_dir: Path, tmp_path: Path) -> None:
+    """Variants saved before schemes were recorded used PyTorch's dynamic quantization; rebuilding them
+    with today's int8 would give other probabilities than they recorded."""
+    QuantizedVictim.of(tiny_wordcnn_dir).save(tmp_path / "q")
+    config = json.loads((tmp_path / "q" / "config.json").read_text())
+    del config["scheme"]
+    (tmp_path / "q" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(
+        VictimError, match="another scheme .PyTorch dynamic quantization.*quantize on its base"
+    ):
+        load_victim(tmp_path / "q")

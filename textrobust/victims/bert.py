@@ -210,6 +210,15 @@ class BertClassifier(TorchVictim):
         ]
         return encoded, groups
 
+    def merge_adapters(self) -> None:
+        """Fold a LoRA victim's adapters into its encoder's weights (W + BA), as a LoRA model is deployed;
+        the victim then predicts as before (up to float rounding) with plain linear layers, which is what
+        quantization needs. Nothing happens to a fully fine-tuned victim."""
+        if self.peft and callable(getattr(self.model, "merge_and_unload", None)):
+            with _quiet_peft():
+                self.model = self.model.merge_and_unload()
+            self.module.model = self.model
+
     def input_embeddings(self) -> nn.Module:
         return self.model.get_input_embeddings()
 

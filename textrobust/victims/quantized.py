@@ -1,19 +1,27 @@
 """A quantized variant of a saved victim.
 
-- ``int8``: its linear and LSTM layers with int8 weights (one scale per output channel for linear layers)
-  and int8 activations quantized on the fly (PyTorch's dynamic quantization, CPU kernels).
+- ``int8``: its linear layers compute with int8 weights (one scale per output channel) and int8
+  activations (one scale per row, that is per token, computed on the fly) in an int8 x int8 -> int32
+  matrix product; its LSTMs' weights are rounded to int8 (one scale per row) and compute in float32.
 - ``int4`` and ``int2``: its linear layers' weights rounded to 4 or 2 bits (torchao's weight-only
   quantization, one scale per group of 32 input weights of each output channel; activations stay float32).
   torchao keeps each low-bit value in an int8 on CPU and computes in float32, so these variants measure
   what the lost precision does to accuracy and robustness, not a speed or memory gain.
 
+Every scale depends on one row of one text only, so a text's probabilities do not depend on the other
+texts of its batch or on their padding: an attack finds the same adversarial examples whatever its batch
+sizes, and an example found in a batch is adversarial on its own. (PyTorch's dynamic quantization, used
+before, takes one activation scale per call: in a batch of MR sentences a quantized MiniLM's
+probabilities moved by up to 0.46 and 2 % of its predictions flipped when the same text came alone.)
+
 Convolutions and embeddings stay in float32 (and LSTMs too at int4/int2: torchao quantizes linear layers
 only); the share of the model's parameters that was quantized is recorded with the evaluation.
 
-Nothing is stored but a config.json naming the base victim (path and digest of its files) and the
-precision: quantization is a deterministic function of the float weights, so the variant is rebuilt from
-its base on load, with identical probabilities. Quantized modules have no gradients: the variant is a
-black-box victim (gradient-ranked recipes such as A2T attack its float base instead).
+Nothing is stored but a config.json naming the base victim (path and digest of its files), the precision
+and the quantization scheme: quantization is a deterministic function of the float weights, so the
+variant is rebuilt from its base on load, with identical probabilities. Quantized modules have no
+gradients: the variant is a black-box victim (gradient-ranked recipes such as A2T attack its float base
+instead).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from textrobust.errors import ParameterError, ResourceMissingError, VictimError
 from textrobust.hub import first_line
@@ -35,9 +44,21 @@ from textrobust.victims.base import (
     save_wrapper_config,
 )
 
-# int8 by PyTorch (torch.ao dynamic quantization); int4 and int2 by torchao (weight-only).
+# int8 by our own per-row kernels (torch._int_mm); int4 and int2 by torchao (weight-only).
 QUANTIZED_PRECISIONS = ("int8", "int4", "int2")
 _LOW_BITS = {"int4": 4, "int2": 2}
+# What each precision means, recorded in a variant's config: a variant made by another scheme would be
+# rebuilt with other probabilities than it recorded, so it is refused. Variants saved before schemes were
+# recorded took PyTorch's dynamic quantization at int8 and today's torchao config at int4/int2.
+QUANTIZATION_SCHEMES = {
+    "int8": "int8 weights per output channel, int8 activations per row; LSTM weights int8 per row",
+    "int4": "torchao int4 weight-only, groups of 32",
+    "int2": "torchao int2 weight-only, groups of 32",
+}
+_UNRECORDED_SCHEMES = {
+    "int8": "PyTorch dynamic quantization",
+    **{precision: QUANTIZATION_SCHEMES[precision] for precision in _LOW_BITS},
+}
 # Weights per scale at int4/int2. Group-wise scales are what keep low-bit weights usable (Q-BERT, Shen et
 # al. 2020, settled on 128 groups per weight matrix); 32 weights per group is torchao's default for its
 # low-bit weight configs, a finer split than Q-BERT's. A layer whose input width is not a multiple of 32
@@ -60,27 +81,81 @@ def check_precision(precision: str) -> None:
 
 
 def quantize_module(module: Any, precision: str) -> Any:
-    """``module`` quantized to ``precision`` in place (CPU): int8 with PyTorch's dynamic quantization of
-    its ``Linear`` and ``LSTM`` layers, int4/int2 with torchao's weight-only quantization of its ``Linear``
-    layers."""
+    """``module`` quantized to ``precision`` in place (CPU): int8 replaces its ``Linear`` layers by
+    ``Int8Linear`` and rounds its ``LSTM`` weights to int8; int4/int2 use torchao's weight-only
+    quantization of its ``Linear`` layers."""
     check_precision(precision)
     if precision in _LOW_BITS:
         return _quantize_low_bit(module, _LOW_BITS[precision])
-    import torch
-    from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
+    return _quantize_int8(module)
 
-    with warnings.catch_warnings():  # torch.ao's move to torchao is announced on every call
-        warnings.simplefilter("ignore")
-        # One weight scale per output channel of a linear layer: on MiniLM fine-tuned on MR (1,000 test
-        # sentences) the int8 variant agreed with float32 on 97.5 % of predictions, against 95.7 % with one
-        # scale per tensor (PyTorch's default). LSTMs take per-tensor scales (no per-channel kernel).
-        qconfig = {torch.nn.Linear: per_channel_dynamic_qconfig, torch.nn.LSTM: default_dynamic_qconfig}
-        return quantize_dynamic(module, qconfig, dtype=torch.qint8, inplace=True)
+
+# The largest magnitude of a symmetric int8 code; -128 is left out so that the range is symmetric.
+_INT8_MAX = 127
+
+
+def _int8_codes(values: Any) -> tuple[Any, Any]:
+    """``values`` (2-D, float) as int8 codes and one float scale per row: symmetric, round to nearest.
+    A row of zeros takes scale 1 (its codes are zeros whatever the scale)."""
+    peak = values.abs().amax(dim=1, keepdim=True)
+    scale = torch.where(peak > 0, peak / _INT8_MAX, torch.ones_like(peak))
+    # |values / scale| <= 127 by construction: no clamp needed.
+    return torch.round(values / scale).to(torch.int8), scale
+
+
+class Int8Linear(torch.nn.Module):
+    """A ``torch.nn.Linear`` computing in int8: weights quantized once (one scale per output channel),
+    each input row quantized on the fly with its own scale, an int8 x int8 -> int32 product (exact), then
+    both scales and the float bias. A row's output depends on that row alone."""
+
+    def __init__(self, linear: Any) -> None:
+        super().__init__()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        with torch.no_grad():
+            codes, scale = _int8_codes(linear.weight.detach().float())
+        # Stored (in, out) for torch._int_mm(rows, weight); buffers, not parameters: nothing trains.
+        self.register_buffer("weight_codes", codes.t().contiguous())
+        self.register_buffer("weight_scale", scale.reshape(-1))
+        bias = None if linear.bias is None else linear.bias.detach().float().clone()
+        self.register_buffer("bias", bias)
+
+    def forward(self, inputs: Any) -> Any:
+        rows = inputs.reshape(-1, self.in_features).float()
+        codes, scale = _int8_codes(rows)
+        out = torch._int_mm(codes, self.weight_codes).float()
+        out.mul_(scale).mul_(self.weight_scale)
+        if self.bias is not None:
+            out.add_(self.bias)
+        return out.reshape(*inputs.shape[:-1], self.out_features).to(inputs.dtype)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, int8"
+
+
+def _quantize_int8(module: Any) -> Any:
+    if isinstance(module, torch.nn.Linear):
+        return Int8Linear(module)
+    for name, child in list(module.named_children()):
+        if isinstance(child, torch.nn.Linear):
+            setattr(module, name, Int8Linear(child))
+        elif isinstance(child, torch.nn.LSTM):
+            _round_lstm_weights(child)
+        else:
+            _quantize_int8(child)
+    return module
+
+
+def _round_lstm_weights(lstm: Any) -> None:
+    """An LSTM's weight matrices rounded to int8 codes (one scale per row) and kept as float32: the int8
+    weights' precision, float32 arithmetic (no int8 recurrent kernel takes per-row activation scales)."""
+    with torch.no_grad():
+        for name, parameter in lstm.named_parameters(recurse=False):
+            if name.startswith("weight"):
+                codes, scale = _int8_codes(parameter.detach().float())
+                parameter.copy_(codes.float() * scale)
 
 
 def _quantize_low_bit(module: Any, bits: int) -> Any:
-    import torch
-
     from textrobust.hub import quiet_torchao
 
     with quiet_torchao(), warnings.catch_warnings():
@@ -110,8 +185,6 @@ def _quantize_low_bit(module: Any, bits: int) -> Any:
 def quantized_share(module: Any, precision: str) -> float:
     """Share of a float module's parameters that ``precision`` quantizes: the weights of its linear layers
     (and of its LSTMs at int8); biases, embeddings, convolutions and norms stay float32."""
-    import torch
-
     kinds: tuple[type, ...] = (torch.nn.Linear,)
     if precision not in _LOW_BITS:
         kinds += (torch.nn.LSTM,)
@@ -153,6 +226,9 @@ class QuantizedVictim:
         if not hasattr(base, "module"):
             raise VictimError(f"a {type(base).__name__} has no torch module to quantize")
         self.base = base.to("cpu")  # the quantized kernels are CPU kernels
+        merge_adapters = getattr(base, "merge_adapters", None)
+        if callable(merge_adapters):  # LoRA: the merged weights are the ones quantized
+            merge_adapters()
         self.quantized_share = quantized_share(self.base.module, precision)
         quantize_module(self.base.module, precision)  # in place: the victim's own model objects change
         self.base_directory = Path(base_directory).resolve()
@@ -181,6 +257,7 @@ class QuantizedVictim:
             "labels": self.labels,
             "language": self.language,
             "precision": self.precision,
+            "scheme": QUANTIZATION_SCHEMES[self.precision],
             "base_type": getattr(self.base, "victim_type", ""),
             "evaluation": self.evaluation,
         }
@@ -199,10 +276,17 @@ class QuantizedVictim:
                 f"{directory}/config.json names precision '{config.get('precision')}'; "
                 f"this version knows {', '.join(QUANTIZED_PRECISIONS)}"
             )
+        precision = str(config.get("precision", "int8"))
+        scheme = config.get("scheme", _UNRECORDED_SCHEMES[precision])
+        if scheme != QUANTIZATION_SCHEMES[precision]:
+            raise VictimError(
+                f"{directory} was quantized by another scheme ({scheme}) than this version's "
+                f"{precision} ({QUANTIZATION_SCHEMES[precision]}); run textrobust quantize on its base again"
+            )
         return cls(
             load_victim(base_directory),
             base_directory,
-            precision=str(config.get("precision", "int8")),
+            precision=precision,
             evaluation=config.get("evaluation"),
         )
 
