@@ -49,9 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "quantize",
         help="an int8/int4/int2 variant of a saved victim (a victim folder of its own), judged against it",
         description="Quantize a saved victim and save the variant (a config naming its base): int8 rounds "
-        "its linear and LSTM layers (PyTorch dynamic quantization, CPU), int4 and int2 its linear layers' "
-        'weights (torchao weight-only, groups of 32; pip install "textrobust[lowbit]"). Its accuracy, its '
-        "float base's and their prediction agreement on --split are printed and recorded in its config.",
+        "its linear layers (int8 weights and per-token activations, CPU) and LSTM weights, int4 and int2 "
+        'its linear layers\' weights (torchao weight-only, groups of 32; pip install "textrobust[lowbit]"). '
+        "Its accuracy, its float base's and their prediction agreement on --split are printed and recorded "
+        "in its config.",
     )
     p.add_argument("--victim", required=True, help="the saved victim to quantize")
     p.add_argument("--out", required=True, type=output_dir, help="folder of the quantized variant")
