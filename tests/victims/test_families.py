@@ -210,23 +210,24 @@ def test_positions_and_token_types_follow_the_family() -> None:
     )
 
 
+def tiny_lora_victim(family: str, base: Path) -> BertClassifier:
+    """A LoRA victim (rank 4) over a tiny random ``family`` encoder saved in ``base`` (by path, as users
+    give a Hub name)."""
+    model, tokenizer = family_model(family)
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    return BertClassifier.from_pretrained(
+        str(base), ["negative", "positive"], max_length=32, device="cpu", peft="lora", lora_rank=4
+    )
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_a_lora_victim_trains_only_its_adapters_and_head_and_reloads_identically(
     family: str, tmp_path: Path
 ) -> None:
     from textrobust.victims.bert import parameter_counts
 
-    model, tokenizer = family_model(family)
-    model.save_pretrained(tmp_path / "base")  # the base encoder, by path (users give a Hub name)
-    tokenizer.save_pretrained(tmp_path / "base")
-    victim = BertClassifier.from_pretrained(
-        str(tmp_path / "base"),
-        ["negative", "positive"],
-        max_length=32,
-        device="cpu",
-        peft="lora",
-        lora_rank=4,
-    )
+    victim = tiny_lora_victim(family, tmp_path / "base")
     total, trainable = parameter_counts(victim.model)
     assert 0 < trainable < total
     frozen = {n: p.detach().clone() for n, p in victim.module.named_parameters() if not p.requires_grad}

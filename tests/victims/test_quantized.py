@@ -210,20 +210,9 @@ def test_int8_rounds_lstm_weights_to_255_levels_per_row(small_mr, tmp_path: Path
 
 @pytest.mark.parametrize("precision", ["int8", "int4"])
 def test_a_lora_victim_is_quantized_with_its_adapters_merged(precision: str, tmp_path: Path) -> None:
-    from tests.victims.test_families import CORPUS, family_model
-    from textrobust.victims.bert import BertClassifier
+    from tests.victims.test_families import CORPUS, tiny_lora_victim
 
-    model, tokenizer = family_model("bert")
-    model.save_pretrained(tmp_path / "base")
-    tokenizer.save_pretrained(tmp_path / "base")
-    lora = BertClassifier.from_pretrained(
-        str(tmp_path / "base"),
-        ["negative", "positive"],
-        max_length=32,
-        device="cpu",
-        peft="lora",
-        lora_rank=4,
-    )
+    lora = tiny_lora_victim("bert", tmp_path / "base")
     lora.save(tmp_path / "lora")
     victim = QuantizedVictim.of(tmp_path / "lora", precision=precision)
     assert _quantized_layers(victim) > 0

@@ -28,8 +28,7 @@ class Int8Linear(torch.nn.Module):
     def __init__(self, linear: Any) -> None:
         super().__init__()
         self.in_features, self.out_features = linear.in_features, linear.out_features
-        with torch.no_grad():
-            codes, scale = int8_codes(linear.weight.detach().float())
+        codes, scale = int8_codes(linear.weight.detach().float())
         # Stored (in, out) for torch._int_mm(rows, weight); buffers, not parameters: nothing trains.
         self.register_buffer("weight_codes", codes.t().contiguous())
         self.register_buffer("weight_scale", scale.reshape(-1))
@@ -50,17 +49,15 @@ class Int8Linear(torch.nn.Module):
 
 
 def quantize_int8(module: Any) -> Any:
-    """``module`` in place with its ``Linear`` layers replaced by ``Int8Linear`` and its ``LSTM`` weights
-    rounded to int8 (a bare ``Linear`` is returned replaced)."""
+    """``module`` with its ``Linear`` layers replaced by ``Int8Linear`` and its ``LSTM`` weights rounded to
+    int8, in place (a bare ``Linear`` comes back replaced)."""
     if isinstance(module, torch.nn.Linear):
         return Int8Linear(module)
+    if isinstance(module, torch.nn.LSTM):
+        _round_lstm_weights(module)
+        return module
     for name, child in list(module.named_children()):
-        if isinstance(child, torch.nn.Linear):
-            setattr(module, name, Int8Linear(child))
-        elif isinstance(child, torch.nn.LSTM):
-            _round_lstm_weights(child)
-        else:
-            quantize_int8(child)
+        setattr(module, name, quantize_int8(child))
     return module
 
 

@@ -211,12 +211,12 @@ class QuantizedVictim:
         directory = Path(directory)
         config = read_config(directory, expected_type=cls.victim_type)
         base_directory = find_base(directory, config, "quantized")
-        if config.get("precision", "int8") not in QUANTIZED_PRECISIONS:
+        precision = str(config.get("precision", "int8"))
+        if precision not in QUANTIZED_PRECISIONS:
             raise VictimError(
-                f"{directory}/config.json names precision '{config.get('precision')}'; "
+                f"{directory}/config.json names precision '{precision}'; "
                 f"this version knows {', '.join(QUANTIZED_PRECISIONS)}"
             )
-        precision = str(config.get("precision", "int8"))
         scheme = config.get("scheme", _UNRECORDED_SCHEMES[precision])
         if scheme != QUANTIZATION_SCHEMES[precision]:
             raise VictimError(
