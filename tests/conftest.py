@@ -72,8 +72,10 @@ def report_store(tmp_path_factory: pytest.TempPathFactory) -> dict:
     import csv
 
     from tests.stand_ins import keyword_dataset, stand_in_resources
-    from textrobust.defenses.defend import DefenseSettings, defend
+    from textrobust.defenses.defend import defend
     from textrobust.defenses.evaluate import evaluate_defense
+    from textrobust.defenses.methods import EmbeddingSettings
+    from textrobust.defenses.settings import DefenseRun
     from textrobust.leaderboard.humaneval import export_kit, read_ratings, summarize_ratings
     from textrobust.runs.jobs import record_human_evaluation
     from textrobust.runs.transfer import transfer_matrix
@@ -92,8 +94,10 @@ def report_store(tmp_path_factory: pytest.TempPathFactory) -> dict:
         matrix = transfer_matrix(
             victims, "textfooler", dataset, store, n=30, attack_options=stand_in_resources(), progress=False
         )
-        settings = DefenseSettings(method="embedding", epochs=1, steps=2, progress=False)
-        outcome = defend(victims[0], dataset, folder / "cnn-a-embedding", settings)
+        run = DefenseRun(epochs=1, progress=False)
+        outcome = defend(
+            victims[0], dataset, folder / "cnn-a-embedding", "embedding", EmbeddingSettings(steps=2), run
+        )
         evaluate_defense(
             folder / "cnn-a-embedding", victims[0], dataset, recipes=["textfooler"], n=30, store=store,
             progress=False, defense=outcome.record(), attack_options=stand_in_resources(),

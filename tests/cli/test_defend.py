@@ -36,6 +36,11 @@ def keyword_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
         (["--n", "0"], "error: --n must be ≥ 1, got 0"),
         (["--method", "smooth", "--copies", "0"], "error: --copies must be ≥ 1, got 0"),
         (["--recipe", "textattack:nope"], "error: unknown TextAttack recipe 'textattack:nope'"),
+        (["--method", "smooth", "--steps", "2"], "error: --steps does not apply to --method smooth"),
+        (
+            ["--method", "augment", "--label-source", "oracle"],
+            "error: --label-source: invalid choice: 'oracle'",
+        ),
     ],
 )
 def test_bad_input_is_a_one_line_error_before_any_work(

@@ -27,9 +27,11 @@ from tests.stand_ins import (
 from textrobust.attacks.result import AttackResult
 from textrobust.data import Dataset, Split
 from textrobust.defenses.cotune import CoTuningHooks
-from textrobust.defenses.defend import DefenseSettings, defend, defense_of
+from textrobust.defenses.defend import defend, defense_of
 from textrobust.defenses.embedding import EmbeddingAdversarialHooks
 from textrobust.defenses.evaluate import evaluate_defense, paired_bootstrap
+from textrobust.defenses.settings import DefenseRun
+from textrobust.defenses.spec import defense_from_mapping
 from textrobust.errors import ParameterError
 from textrobust.runs.generation import Generation
 from textrobust.store import Store
@@ -52,9 +54,14 @@ def base_dir(tmp_path_factory: pytest.TempPathFactory, keywords: Dataset) -> Pat
     return directory
 
 
-def settings(method: str, **overrides) -> DefenseSettings:
-    values = {"recipe": "textfooler", "attack_options": stand_in_resources(), "progress": False}
-    return DefenseSettings(method=method, **{**values, **overrides})
+def defend_with(base: Path, dataset: Dataset, out: Path, method: str, **keys):
+    """``defend`` with a method and keys as a benchmark table gives them (the method's and the training's),
+    attacks made with textfooler on the stand-in resources."""
+    if method in ("co-tune", "augment"):
+        keys = {"recipe": "textfooler", **keys}
+    run = DefenseRun(attack_options=stand_in_resources(), progress=False)
+    spec = defense_from_mapping(method, keys, run)
+    return defend(base, dataset, out, spec.method, spec.settings, spec.run)
 
 
 def weights(directory: Path) -> dict[str, torch.Tensor]:
@@ -80,7 +87,7 @@ def test_co_tuning_a_lora_victim_trains_adapters_against_its_current_self(
     config = TrainConfig(epochs=2, batch_size=16, learning_rate=5e-3, progress=False, max_train_examples=160)
     train_victim("bert", keywords, tmp_path / "lora", config, model=str(tmp_path / "encoder"), peft="lora",
                  lora_rank=4, max_length=32)  # fmt: skip
-    outcome = defend(tmp_path / "lora", keywords, tmp_path / "co-tuned", settings("co-tune", epochs=2))
+    outcome = defend_with(tmp_path / "lora", keywords, tmp_path / "co-tuned", "co-tune", epochs=2)
     defended = load_victim(tmp_path / "co-tuned")
     assert defended.peft is not None and defended.peft["lora_rank"] == 4  # a LoRA victim, co-tuned as one
     (epoch,) = outcome.details["epochs"]  # the adversarial epoch attacked the model as it then was
@@ -129,7 +136,7 @@ def test_co_tune_changes_the_model_and_the_store_links_the_defense_to_its_runs(
     keywords: Dataset, base_dir: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "co-tuned"
-    outcome = defend(base_dir, keywords, out, settings("co-tune", epochs=3, adv_share=0.3))
+    outcome = defend_with(base_dir, keywords, out, "co-tune", epochs=3, adv_share=0.3)
     assert outcome.adversarial_examples > 0 and outcome.generation_seconds > 0
     assert outcome.clean_train_seconds is not None and outcome.train_seconds > outcome.generation_seconds
     assert differ(weights(base_dir), weights(out))
@@ -166,30 +173,30 @@ def test_co_tune_changes_the_model_and_the_store_links_the_defense_to_its_runs(
 def test_augmentation_attacks_only_the_training_split_and_uses_gold_labels_by_default(
     keywords: Dataset, base_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from textrobust.defenses import defend as defend_module
+    from textrobust.defenses import augment as augment_module
+    from textrobust.defenses.generation import AdversarialGenerator
 
     attacked: list[str] = []
     trained_on: list[Split] = []
-    original_generate = defend_module.AdversarialGenerator.__call__
+    original_generate = AdversarialGenerator.__call__
 
     def spy(self, victim, examples: Split, description: str = "generate") -> Generation:
         attacked.extend(examples.texts)
         generation = original_generate(self, victim, examples, description)
         return generation
 
-    real_hooks = defend_module.TrainerHooks
+    class RecordingHooks(augment_module.AugmentedHooks):
+        def __init__(self, split: Split, **cost) -> None:
+            trained_on.append(split)
+            super().__init__(split, **cost)
 
-    def recording_hooks(split: Split):
-        trained_on.append(split)
-        return real_hooks(split)
-
-    monkeypatch.setattr(defend_module.AdversarialGenerator, "__call__", spy)
-    monkeypatch.setattr(defend_module, "TrainerHooks", recording_hooks)
-    outcome = defend(base_dir, keywords, tmp_path / "gold", settings("augment", epochs=2, adv_share=0.5))
+    monkeypatch.setattr(AdversarialGenerator, "__call__", spy)
+    monkeypatch.setattr(augment_module, "AugmentedHooks", RecordingHooks)
+    outcome = defend_with(base_dir, keywords, tmp_path / "gold", "augment", epochs=2, adv_share=0.5)
     train, test = keywords.split("train"), keywords.split("test")
     assert attacked and set(attacked) <= set(train.texts) and not set(attacked) & set(test.texts)
     assert outcome.adversarial_examples > 0
-    augmented = trained_on[0]  # then the clean reference epoch
+    (augmented,) = trained_on
     gold = dict(zip(train.texts, train.labels, strict=True))
     added = list(zip(augmented.texts[len(train) :], augmented.labels[len(train) :], strict=True))
     assert len(added) == outcome.adversarial_examples
@@ -200,9 +207,9 @@ def test_augmentation_attacks_only_the_training_split_and_uses_gold_labels_by_de
     del gold
 
     trained_on.clear()
-    defend(base_dir, keywords, tmp_path / "predicted", settings("augment", epochs=1, adv_share=0.5,
-                                                               label_source="predicted"))  # fmt: skip
-    predicted = trained_on[0]
+    defend_with(base_dir, keywords, tmp_path / "predicted", "augment", epochs=1, adv_share=0.5,
+                label_source="predicted")  # fmt: skip
+    (predicted,) = trained_on
     added = list(zip(predicted.texts[len(train) :], predicted.labels[len(train) :], strict=True))
     assert all(label == int(base.predict_proba([text])[0].argmax()) for text, label in added)
 
@@ -224,10 +231,10 @@ def test_embedding_perturbations_raise_the_loss_and_change_what_is_learnt(
     assert victim.module.embedding.weight.grad is not None
 
     out = tmp_path / "embedding"
-    outcome = defend(base_dir, keywords, out, settings("embedding", epochs=1, steps=2))
+    outcome = defend_with(base_dir, keywords, out, "embedding", epochs=1, steps=2)
     assert differ(weights(base_dir), weights(out))
     plain = tmp_path / "plain"
-    defend(base_dir, keywords, plain, settings("embedding", epochs=1, steps=1))  # K = 1: clean training
+    defend_with(base_dir, keywords, plain, "embedding", epochs=1, steps=1)  # K = 1: clean training
     assert differ(weights(plain), weights(out)), "the perturbation changed what was learnt"
     assert outcome.clean_train_seconds is not None and outcome.forward_passes == 1
 
@@ -254,8 +261,8 @@ def test_a_smoothed_victim_is_deterministic_and_reloads_with_identical_probabili
     keywords: Dataset, base_dir: Path, tmp_path: Path, vectors_file: Path
 ) -> None:
     out = tmp_path / "smoothed"
-    outcome = defend(
-        base_dir, keywords, out, settings("smooth", copies=6, ratio=0.5, neighbours=str(vectors_file))
+    outcome = defend_with(
+        base_dir, keywords, out, "smooth", copies=6, ratio=0.5, neighbours=str(vectors_file)
     )
     assert outcome.forward_passes == 6 and outcome.train_seconds == 0.0
     smoothed = load_victim(out)
@@ -282,7 +289,7 @@ def test_a_smoothed_victim_refuses_a_base_that_changed(
     base_copy = tmp_path / "base"
     shutil.copytree(base_dir, base_copy)
     out = tmp_path / "smoothed"
-    defend(base_copy, keywords, out, settings("smooth", neighbours=str(vectors_file)))
+    defend_with(base_copy, keywords, out, "smooth", neighbours=str(vectors_file))
     (base_copy / "vocab.json").write_text('["<pad>", "<unk>", "x"]', encoding="utf-8")
     from textrobust.errors import VictimError
 
@@ -320,7 +327,7 @@ def test_bad_settings_fail_before_any_training(
     values = {"method": "co-tune", **overrides}
     method = values.pop("method")
     with pytest.raises(ParameterError) as error:
-        defend(base_dir, keywords, tmp_path / "out", settings(method, **values))
+        defend_with(base_dir, keywords, tmp_path / "out", method, **values)
     assert error.value.parameter == parameter
     assert not (tmp_path / "out").exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textrobust.cli.arguments import (
     add_dataset_arguments,
@@ -21,14 +22,23 @@ from textrobust.cli.arguments import (
 from textrobust.cli.tables import print_table
 from textrobust.errors import ParameterError, TextrobustError
 
+if TYPE_CHECKING:
+    from textrobust.registry import Registry
+
+DEFAULT_METHOD = "co-tune"
+METHOD_FLAGS_KEY = "_method_flags"  # the settings fields that got a flag (argument dests)
+
 
 def _note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
 def defend_command(args: argparse.Namespace) -> int:
-    from textrobust.defenses.defend import DefenseSettings, defend, defense_of
+    from textrobust.defenses.defend import defend, defense_of
     from textrobust.defenses.evaluate import check_evaluation, evaluate_defense
+    from textrobust.defenses.registry import resolve_method
+    from textrobust.defenses.settings import DefenseRun, setting_fields
+    from textrobust.defenses.spec import settings_from_mapping
 
     out = Path(args.out)
     recipes = comma_list(args.eval_recipes)
@@ -39,24 +49,22 @@ def defend_command(args: argparse.Namespace) -> int:
             raise
         raise TextrobustError(f"--eval-recipes: {exc}") from None
     executor = executor_from_args(args)  # attacks for training examples and for the evaluation
-    settings = DefenseSettings(
-        method=args.method or "co-tune",
-        recipe=args.recipe,
+    method = resolve_method(args.method)
+    # Only the method flags given on the command line: the others keep the method's own defaults.
+    given = {name: getattr(args, name) for name in getattr(args, METHOD_FLAGS_KEY) if hasattr(args, name)}
+    own = {spec.name for spec in setting_fields(method.Settings)}
+    foreign = [name for name in given if name not in own]
+    if foreign:
+        flags = ", ".join(_flag(name) for name in own) or "none"
+        raise TextrobustError(
+            f"{_flag(foreign[0])} does not apply to --method {method.name} (its flags: {flags})"
+        )
+    run = DefenseRun(
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         seed=args.seed,
         max_train_examples=args.max_train_examples,
-        clean_epochs=args.clean_epochs,
-        adv_share=args.adv_share,
-        adv_weight=args.adv_weight,
-        label_source=args.label_source,
-        steps=args.steps,
-        epsilon=args.epsilon,
-        step_size=args.step_size,
-        copies=args.copies,
-        ratio=args.ratio,
-        neighbours=args.neighbours,
         mlm=args.mlm,
         device=args.device,
         progress=not args.no_progress,
@@ -67,13 +75,14 @@ def defend_command(args: argparse.Namespace) -> int:
             raise TextrobustError(f"--evaluate-only needs a defended victim in --out; {out} holds none")
         record = defense_of(out)
     else:
-        settings.check()
+        settings = settings_from_mapping(method, given)
+        method.check(settings, run)
         if out.exists() and any(out.iterdir()) and not args.overwrite:
             raise TextrobustError(
                 f"output directory {out} is not empty; choose another --out or pass --overwrite"
             )
         dataset = dataset_from_args(args)
-        outcome = defend(args.victim, dataset, out, settings, notify=_note)
+        outcome = defend(args.victim, dataset, out, method, settings, run, notify=_note)
         record = outcome.record()
         cost = f"{outcome.train_seconds:.1f} s"
         if outcome.clean_train_seconds:
@@ -105,8 +114,9 @@ def defend_command(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from textrobust.attacks.recipes import BUDGET_PROTOCOLS
-    from textrobust.defenses import DEFAULT_EVAL_RECIPES, LABEL_SOURCES, METHODS
+    from textrobust.attacks.options import BUDGET_PROTOCOLS
+    from textrobust.defenses import DEFAULT_EVAL_RECIPES
+    from textrobust.defenses.registry import DEFENSES
 
     p = subparsers.add_parser(
         "defend",
@@ -114,18 +124,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Make a defended copy of a saved victim (--method), then attack it and its base on the "
         "same first --n test examples with each of --eval-recipes; the defense and every run land in "
         "the store. Unset training options (epochs, batch size, learning rate, seed, training examples) "
-        "are the base victim's own.",
+        "are the base victim's own; a method's options keep its defaults.",
     )
     p.add_argument("--victim", required=True, help="the saved victim to defend (its base)")
     add_dataset_arguments(p)
     p.add_argument(
-        "--method", choices=METHODS, default=None, help=choices_help("defense (default co-tune)", METHODS)
+        "--method",
+        choices=DEFENSES.names(),
+        default=DEFAULT_METHOD,
+        help=choices_help(f"defense (default {DEFAULT_METHOD})", DEFENSES.names()),
     )
     p.add_argument(
         "--out", type=output_dir, required=True, help="folder for the defended victim (written atomically)"
     )
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
-    p.add_argument("--recipe", default="a2t", help="co-tune/augment: the attack that makes training examples")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the base's)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", dest="learning_rate", type=float, default=None, help="learning rate (the base's)")
@@ -133,28 +145,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-train", dest="max_train_examples", type=int, default=None, help="first N training examples"
     )
-    p.add_argument("--clean-epochs", type=int, default=1, help="co-tune: clean epochs first (default 1)")
-    p.add_argument(
-        "--adv-share",
-        type=float,
-        default=None,
-        help="share of the training split attacked (co-tune 0.2, augment 1)",
-    )
-    p.add_argument(
-        "--adv-weight", type=float, default=1.0, help="co-tune: loss weight of adversarial examples"
-    )
-    p.add_argument(
-        "--label-source",
-        choices=LABEL_SOURCES,
-        default="gold",
-        help="augment: gold labels, or the base's predictions",
-    )
-    p.add_argument("--steps", type=int, default=3, help="embedding: ascent steps per batch")
-    p.add_argument("--epsilon", type=float, default=1.0, help="embedding: L2 bound of the perturbation")
-    p.add_argument("--step-size", type=float, default=0.5, help="embedding: L2 length of an ascent step")
-    p.add_argument("--copies", type=int, default=8, help="smooth: perturbed copies per prediction (M)")
-    p.add_argument("--ratio", type=float, default=0.3, help="smooth: share of words replaced in a copy")
-    p.add_argument("--neighbours", default="counter-fitted-glove-50d", help="smooth: substitution table")
     p.add_argument(
         "--eval-recipes",
         default=",".join(DEFAULT_EVAL_RECIPES),
@@ -173,4 +163,59 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_store_argument(p)
     add_device_argument(p)
     add_progress_argument(p)
-    p.set_defaults(func=defend_command)
+    group = p.add_argument_group("method options", "each applies to the methods it names")
+    p.set_defaults(func=defend_command, **{METHOD_FLAGS_KEY: _add_method_flags(p, group, DEFENSES)})
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_method_flags(
+    parser: argparse.ArgumentParser, group: argparse._ArgumentGroup, methods: Registry[Any]
+) -> tuple[str, ...]:
+    """A flag per field of every method's settings (one for a field several methods share), generated
+    from the dataclasses; returns the fields that got one. A flag left out is absent from the parsed
+    arguments, so the method's own default holds."""
+    from textrobust.defenses.registry import resolve_method
+    from textrobust.defenses.settings import SettingField, setting_fields
+
+    fields: dict[str, list[tuple[str, SettingField]]] = {}
+    for name in methods.names():
+        try:
+            method = resolve_method(name)
+        except TextrobustError:
+            continue  # a plugin that cannot be imported: `--method NAME` reports it on one line
+        for spec in setting_fields(method.Settings):
+            fields.setdefault(spec.name, []).append((method.name, spec))
+    taken = {action.dest for action in parser._actions}
+    added = []
+    for field_name, specs in fields.items():
+        first = specs[0][1]
+        flag = _flag(field_name)
+        # Fields a flag cannot hold (tables, lists) are set from Python or a benchmark file; a field that
+        # shares a name with a flag of the command stays off the command line rather than change that flag.
+        if not first.scalar or field_name in taken or flag in parser._option_string_actions:
+            continue
+        options: dict[str, Any] = {"dest": field_name, "default": argparse.SUPPRESS, "help": _help(specs)}
+        if first.type is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = first.type
+            if first.choices is not None:
+                options["choices"] = first.choices
+        group.add_argument(flag, **options)
+        added.append(field_name)
+    return tuple(added)
+
+
+def _help(specs: list[tuple[str, Any]]) -> str:
+    """``co-tune/augment: the help (default X)``; methods whose help or default differ each say theirs."""
+    parts: dict[tuple[str, str], list[str]] = {}
+    for method, spec in specs:
+        parts.setdefault((spec.help, str(spec.default)), []).append(method)
+    text = "; ".join(
+        f"{'/'.join(methods)}: {line or 'see the method'} (default {default})"
+        for (line, default), methods in parts.items()
+    )
+    return text.replace("%", "%%")  # argparse formats help with %
