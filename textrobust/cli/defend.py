@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textrobust.cli.arguments import (
     add_dataset_arguments,
@@ -21,9 +21,6 @@ from textrobust.cli.arguments import (
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import ParameterError, TextrobustError
-
-if TYPE_CHECKING:
-    from textrobust.registry import Registry
 
 DEFAULT_METHOD = "co-tune"
 METHOD_FLAGS_KEY = "_method_flags"  # the settings fields that got a flag (argument dests)
@@ -118,6 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from textrobust.defenses import DEFAULT_EVAL_RECIPES
     from textrobust.defenses.registry import DEFENSES
 
+    methods = DEFENSES.names()  # built-in and installed ones (reading entry points costs: once)
     p = subparsers.add_parser(
         "defend",
         help="make a defended victim from a saved one and compare both under attack",
@@ -130,9 +128,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dataset_arguments(p)
     p.add_argument(
         "--method",
-        choices=DEFENSES.names(),
+        choices=methods,
         default=DEFAULT_METHOD,
-        help=choices_help(f"defense (default {DEFAULT_METHOD})", DEFENSES.names()),
+        help=choices_help(f"defense (default {DEFAULT_METHOD})", methods),
     )
     p.add_argument(
         "--out", type=output_dir, required=True, help="folder for the defended victim (written atomically)"
@@ -164,7 +162,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_device_argument(p)
     add_progress_argument(p)
     group = p.add_argument_group("method options", "each applies to the methods it names")
-    p.set_defaults(func=defend_command, **{METHOD_FLAGS_KEY: _add_method_flags(p, group, DEFENSES)})
+    p.set_defaults(func=defend_command, **{METHOD_FLAGS_KEY: _add_method_flags(p, group, methods)})
 
 
 def _flag(name: str) -> str:
@@ -172,7 +170,7 @@ def _flag(name: str) -> str:
 
 
 def _add_method_flags(
-    parser: argparse.ArgumentParser, group: argparse._ArgumentGroup, methods: Registry[Any]
+    parser: argparse.ArgumentParser, group: argparse._ArgumentGroup, methods: list[str]
 ) -> tuple[str, ...]:
     """A flag per field of every method's settings (one for a field several methods share), generated
     from the dataclasses; returns the fields that got one. A flag left out is absent from the parsed
@@ -181,7 +179,7 @@ def _add_method_flags(
     from textrobust.defenses.settings import SettingField, setting_fields
 
     fields: dict[str, list[tuple[str, SettingField]]] = {}
-    for name in methods.names():
+    for name in methods:
         try:
             method = resolve_method(name)
         except TextrobustError:
