@@ -105,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tabulate import tabulate
 
-    from textrobust.attacks.recipes import build_attack
+    from textrobust.attacks.options import AttackOptions
+    from textrobust.attacks.recipes import RecipeResources, build_attack
     from textrobust.data import Split, load_dataset
     from textrobust.leaderboard.summary import summarize
     from textrobust.resources.pos import load_pos_tagger
@@ -114,15 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from textrobust.runs.runner import make_job, run_attack
     from textrobust.store import Store, VictimInfo
     from textrobust.victims import load_victim
-    from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
 
-    config = read_config(args.victim)
     dataset = load_dataset(args.dataset)
     split = dataset.split(args.split)
     victim = RecordingVictim(load_victim(args.victim))
     timers: dict[str, MethodTimer] = {}
     options = {"profile": args.profile, "order": args.order}
-    info = VictimInfo.from_directory(args.victim, str(config[VICTIM_TYPE_KEY]))
+    info = VictimInfo.from_directory(args.victim)
     timed = split.head(args.n)
     warm = Split(split.texts[args.n : args.n + args.warmup], split.labels[args.n : args.n + args.warmup])
 
@@ -135,9 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         timers["encoder"] = MethodTimer(encoder, "encode")
         timers["tagger"] = MethodTimer(tagger, "tag_batch")
         attack = build_attack(
-            args.recipe, language=dataset.language, mlm=args.mlm, budget=args.budget, seed=args.seed,
-            sentence_encoder=encoder, pos_tagger=tagger, **options,
-        )  # fmt: skip
+            args.recipe,
+            AttackOptions.from_mapping({"budget": args.budget, **options}),
+            RecipeResources(dataset.language, args.mlm, sentence_encoder=encoder, pos_tagger=tagger),
+            seed=args.seed,
+        )
         mlm = getattr(attack.candidates, "mlm", None)
         if mlm is not None:
             timers["masked LM"] = MethodTimer(mlm, "_logits_at")

@@ -92,7 +92,7 @@ def report_store(tmp_path_factory: pytest.TempPathFactory) -> dict:
     store_path = folder / "store.sqlite"
     with Store(store_path) as store:
         matrix = transfer_matrix(
-            victims, "textfooler", dataset, store, n=30, attack_options=stand_in_resources(), progress=False
+            victims, "textfooler", dataset, store, n=30, resources=stand_in_resources(), progress=False
         )
         run = DefenseRun(epochs=1, progress=False)
         outcome = defend(

@@ -10,6 +10,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -339,3 +340,25 @@ def stand_in_resources() -> dict[str, object]:
         "sentence_encoder": RandomVectorEncoder(),
         "pos_tagger": HashTagger(),
     }
+
+
+def install_plugin(
+    folder: Path,
+    monkeypatch: Any,
+    module: str,
+    source: str,
+    entry_points: dict[str, dict[str, str]],
+) -> None:
+    """A third-party package as pip would leave it: ``module.py`` and a ``*.dist-info`` folder whose
+    ``entry_points.txt`` registers names in textrobust's groups, found on ``sys.path`` (for this test)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text(source, encoding="utf-8")
+    info = folder / f"{module}-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n", encoding="utf-8")
+    lines = []
+    for group, names in entry_points.items():
+        lines.append(f"[{group}]")
+        lines += [f"{name} = {target}" for name, target in names.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))

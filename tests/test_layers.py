@@ -1,7 +1,8 @@
 """The layering rule: a module imports only from its own layer or lower ones, lazy imports included.
 
-Layers, lowest first: core (errors, seeding, paths, progress, devices, files, hub, statistics) → data →
-resources → lm → victims → attacks → store → runs → defenses → leaderboard → cli.
+Layers, lowest first: core (errors, seeding, paths, progress, devices, files, hub, statistics, registry,
+fitting) → data → resources → lm → victims → attacks → store → runs → defenses → leaderboard → benchmark →
+cli. Inside a package, no import cycle either (lazy imports count).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ LAYERS = (
     "runs",
     "defenses",
     "leaderboard",
+    "benchmark",
     "cli",
 )
-CORE_MODULES = frozenset({"errors", "seeding", "paths", "progress", "devices", "files", "hub", "statistics"})
+CORE_MODULES = frozenset(
+    {"errors", "seeding", "paths", "progress", "devices", "files", "hub", "statistics", "registry", "fitting"}
+)
 
 
 def layer_of(module: str) -> str:
@@ -102,6 +106,85 @@ def upward_imports(graph: Mapping[str, list[tuple[str, int]]]) -> list[str]:
             if rank[other] > rank[own]:
                 found.append(f"{module}:{line} imports {target} ({own} → {other})")
     return found
+
+
+def package_of(module: str) -> str:
+    """The package a module's cycles are looked for in: its layer's package (``textrobust.runs``), or
+    ``textrobust`` for the core modules."""
+    layer = layer_of(module)
+    return "textrobust" if layer == "core" else f"textrobust.{layer}"
+
+
+def import_cycles(graph: Mapping[str, list[tuple[str, int]]]) -> list[list[str]]:
+    """Every import cycle among the modules of one package (lazy imports count: a cycle hidden in a
+    function is still a cycle), each as its modules sorted; found as the strongly connected components of
+    the import graph (Tarjan's algorithm)."""
+    edges: dict[str, set[str]] = {module: set() for module in graph}
+    for module, targets in graph.items():
+        for target, _line in targets:
+            if target in graph and target != module and package_of(target) == package_of(module):
+                edges[module].add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in sorted(edges[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return sorted(cycles)
+
+
+def test_no_import_cycle_inside_a_package() -> None:
+    assert import_cycles(import_graph()) == []
+
+
+def test_an_import_cycle_is_found_even_through_a_lazy_import() -> None:
+    graph = {
+        "textrobust.runs.a": [("textrobust.runs.b", 1)],
+        "textrobust.runs.b": [("textrobust.runs.c", 3)],
+        "textrobust.runs.c": [("textrobust.runs.a", 9)],  # say, inside a function
+        "textrobust.runs.d": [("textrobust.runs.a", 1)],  # imports into the cycle, is not part of it
+        "textrobust.victims": [("textrobust.victims.base", 1)],
+        "textrobust.victims.base": [("textrobust.victims", 5)],
+        "textrobust.store": [("textrobust.victims", 1)],  # across packages: the layer rule's business
+    }
+    assert import_cycles(graph) == [
+        ["textrobust.runs.a", "textrobust.runs.b", "textrobust.runs.c"],
+        ["textrobust.victims", "textrobust.victims.base"],
+    ]
+
+
+def test_a_graph_without_cycles_has_none() -> None:
+    graph = {
+        "textrobust.runs.a": [("textrobust.runs.b", 1), ("textrobust.runs.c", 2)],
+        "textrobust.runs.b": [("textrobust.runs.c", 1)],
+        "textrobust.runs.c": [("textrobust.errors", 1)],
+        "textrobust.errors": [],
+    }
+    assert import_cycles(graph) == []
 
 
 def test_no_module_imports_from_a_higher_layer() -> None:

@@ -8,8 +8,9 @@ import pytest
 
 from tests.stand_ins import SHARED, HashingEncoder, KeywordModel
 from textrobust.attacks.candidates import WordNetSynonyms
-from textrobust.attacks.constraints import CONSTRAINT_NAMES, KnownWord, Step
-from textrobust.attacks.recipes import build_attack, check_attack_options
+from textrobust.attacks.constraints import CONSTRAINT_NAMES, KnownWord, Substitution
+from textrobust.attacks.options import AttackOptions
+from textrobust.attacks.recipes import RecipeResources, build_attack, check_recipe_options
 from textrobust.data.text import split_text
 from textrobust.errors import ParameterError, ResourceMissingError
 from textrobust.resources.arabic_wordnet import ArabicWordNet, TabText, build_lexicon, load_arabic_wordnet
@@ -49,7 +50,7 @@ def test_wordnet_synonyms_without_a_tagger_use_every_synset(arabic_wordnet: Arab
 def test_pwws_builds_for_arabic_without_a_tagger_and_flips_a_keyword_victim(
     arabic_wordnet: ArabicWordNet,
 ) -> None:
-    attack = build_attack("pwws", language="ar", **arabic_resources(arabic_wordnet))
+    attack = build_attack("pwws", None, RecipeResources("ar", **arabic_resources(arabic_wordnet)))
     assert attack.language == "ar" and attack.describe()["candidates"]["pos_filtered"] is False
     assert attack.candidates.candidates(TEXT, [1, 4]) == [["السفر", "المجلد"], ["المسكن", "المنزل"]]
     victim = KeywordModel({"الكتاب": 3.0, "البيت": 1.0}, bias=-2.0)
@@ -62,14 +63,14 @@ def test_other_languages_still_have_no_wordnet(arabic_wordnet: ArabicWordNet) ->
     resources = arabic_resources(arabic_wordnet)
     del resources["wordnet"]
     with pytest.raises(ResourceMissingError, match="no recipe data for 'fr'"):
-        build_attack("pwws", language="fr", pos_tagger=object(), **resources)
+        build_attack("pwws", None, RecipeResources("fr", pos_tagger=object(), **resources))
 
 
 def test_known_word_rejects_candidates_outside_the_list(tmp_path: Path) -> None:
     words = WordList(frozenset({"مسكن", "سفر"}), "test")
     constraint = KnownWord(words)
-    step = Step(TEXT, TEXT, 4, frozenset())
-    verdicts = constraint.check_candidates(step, ["المسكن", "المنزل", "والسفر", "للمسكن"])
+    substitution = Substitution(TEXT, TEXT, 4, frozenset())
+    verdicts = constraint.check_candidates(substitution, ["المسكن", "المنزل", "والسفر", "للمسكن"])
     assert verdicts[0] is None and verdicts[2] is None and verdicts[3] is None
     assert verdicts[1] == "'المنزل' is not in the word list"
     assert constraint.describe() == {"constraint": "known-word", "source": "test"}
@@ -78,23 +79,33 @@ def test_known_word_rejects_candidates_outside_the_list(tmp_path: Path) -> None:
 
 def test_build_attack_word_list_option(arabic_wordnet: ArabicWordNet, tmp_path: Path) -> None:
     resources = arabic_resources(arabic_wordnet)
-    plain = build_attack("pwws", language="ar", **resources)
+    plain = build_attack("pwws", None, RecipeResources("ar", **resources))
     assert "known-word" not in plain.constraint_names  # no recipe uses it by default
     dic = tmp_path / "ar.dic"
     dic.write_text("2\nمسكن/12\nسفر/7\n", encoding="utf-8")
-    for word_list in (dic, str(dic), read_word_list(dic)):
-        attack = build_attack("pwws", language="ar", word_list=word_list, **resources)
+    given = RecipeResources("ar", word_list=read_word_list(dic), **resources)  # a loaded list, by name too
+    for options, given_resources in (
+        (AttackOptions(word_list=dic), RecipeResources("ar", **resources)),
+        (AttackOptions(word_list=str(dic)), RecipeResources("ar", **resources)),
+        (AttackOptions(word_list=str(dic)), given),
+    ):
+        attack = build_attack("pwws", options, given_resources)
         assert attack.constraint_names[:3] == ["repeat", "stopwords", "known-word"]
         victim = KeywordModel({"الكتاب": 3.0, "البيت": 1.0}, bias=-2.0)
         result = attack.attack(SENTENCE, 1, victim)
         assert result.status == "success" and "السفر" in (result.adversarial_text or "")
         assert "المجلد" not in result.adversarial_text and "المنزل" not in result.adversarial_text
-    off = build_attack("pwws", language="ar", word_list=dic, disable=["known-word"], **resources)
+    off = build_attack(
+        "pwws", AttackOptions(word_list=dic, disable=["known-word"]), RecipeResources("ar", **resources)
+    )
     assert "known-word" not in off.constraint_names
     with pytest.raises(ParameterError, match="neither 'hunspell' nor a word-list file") as bad:
-        build_attack("pwws", language="ar", word_list=tmp_path / "missing.dic", **resources)
+        build_attack(
+            "pwws", AttackOptions(word_list=tmp_path / "missing.dic"), RecipeResources("ar", **resources)
+        )
     assert bad.value.parameter == "word_list" and "\n" not in str(bad.value)
-    check_attack_options("pwws", word_list="hunspell")  # checked when loaded: it depends on the language
+    # "hunspell" is checked when loaded: it depends on the language
+    check_recipe_options("pwws", AttackOptions(word_list="hunspell"))
 
 
 @pytest.mark.skipif(
@@ -102,7 +113,7 @@ def test_build_attack_word_list_option(arabic_wordnet: ArabicWordNet, tmp_path: 
 )
 def test_pwws_with_the_real_arabic_wordnet_proposes_arabic_candidates(tmp_path: Path) -> None:
     wordnet = load_arabic_wordnet(tmp_path, source=SHARED_AWN)
-    attack = build_attack("pwws", language="ar", **arabic_resources(wordnet))
+    attack = build_attack("pwws", None, RecipeResources("ar", **arabic_resources(wordnet)))
     text = split_text("قرأت الكتاب في البيت مع صديق")
     found = attack.candidates.candidates(text, [1, 3, 5])
     assert all(found), found

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.stand_ins import HashingEncoder, KeywordModel, tiny_masked_lm
-from textrobust.attacks.constraints import Step, StopwordCandidate
+from textrobust.attacks.constraints import StopwordCandidate, Substitution
 from textrobust.attacks.mlm import MaskedLanguageModel
-from textrobust.attacks.recipes import build_attack
+from textrobust.attacks.options import AttackOptions
+from textrobust.attacks.recipes import RecipeResources, build_attack
 from textrobust.data.arabic import is_arabic_word, is_clitic_only
 from textrobust.data.text import split_text
 from textrobust.errors import ResourceMissingError
@@ -45,19 +46,17 @@ def test_a_masked_lm_that_does_not_know_the_language_is_refused() -> None:
 def test_stopword_candidates_are_rejected() -> None:
     constraint = StopwordCandidate(stopwords("ar"))
     text = split_text(SENTENCE)
-    step = Step(text, text, 1, frozenset())
-    reasons = constraint.check_candidates(step, ["ممتاز", "من", "في"])
+    substitution = Substitution(text, text, 1, frozenset())
+    reasons = constraint.check_candidates(substitution, ["ممتاز", "من", "في"])
     assert reasons[0] is None and reasons[1] and reasons[2]
-    assert constraint.check_position(step) is None  # it never forbids a position
+    assert constraint.check_position(substitution) is None  # it never forbids a position
 
 
 def test_arabic_mlm_synonym_changes_content_words_to_arabic_content_words() -> None:
     attack = build_attack(
         "mlm-synonym",
-        language="ar",
-        masked_lm=_mixed_mlm("ar", seed=3),
-        sentence_encoder=HashingEncoder(),
-        disable=["pos", "sentence-similarity"],
+        AttackOptions(disable=["pos", "sentence-similarity"]),
+        RecipeResources("ar", masked_lm=_mixed_mlm("ar", seed=3), sentence_encoder=HashingEncoder()),
     )
     assert "stopword-candidate" in [c.name for c in attack.constraints]
     victim = KeywordModel({"رائع": 4.0, "جميلة": 1.0}, bias=-1.0)
@@ -67,6 +66,8 @@ def test_arabic_mlm_synonym_changes_content_words_to_arabic_content_words() -> N
     changed = [new for old, new in zip(original, adversarial, strict=True) if old != new]
     assert changed and all(is_arabic_word(w) and w not in stopwords("ar") for w in changed)
     english_attack = build_attack(
-        "mlm-synonym", masked_lm=tiny_masked_lm(ENGLISH), sentence_encoder=HashingEncoder(), disable=["pos"]
+        "mlm-synonym",
+        AttackOptions(disable=["pos"]),
+        RecipeResources(masked_lm=tiny_masked_lm(ENGLISH), sentence_encoder=HashingEncoder()),
     )
     assert "stopword-candidate" not in [c.name for c in english_attack.constraints]  # the paper's recipe

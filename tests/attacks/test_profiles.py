@@ -15,14 +15,11 @@ from tests.stand_ins import (
     TinyNeighbourTable,
     tiny_masked_lm,
 )
-from textrobust.attacks.candidates import (
-    EmbeddingNeighbours,
-    MaskedLMCandidates,
-    WordNetSynonyms,
-    textattack_case,
-)
-from textrobust.attacks.constraints import SamePartOfSpeech, SentenceSimilarity, Step, Stopwords
-from textrobust.attacks.recipes import PROFILES, TEXTATTACK_PROFILE, build_attack
+from textrobust.attacks.candidates import EmbeddingNeighbours, MaskedLMCandidates, WordNetSynonyms
+from textrobust.attacks.constraints import SamePartOfSpeech, SentenceSimilarity, Stopwords, Substitution
+from textrobust.attacks.options import PROFILES, AttackOptions
+from textrobust.attacks.policies import TextAttackCandidates, recover_word_case
+from textrobust.attacks.recipes import TEXTATTACK_PROFILE, RecipeResources, build_attack
 from textrobust.data.text import is_word, split_text
 from textrobust.errors import ParameterError
 
@@ -56,11 +53,11 @@ def test_the_textattack_word_rule_cuts_as_words_from_text_does() -> None:
 
 
 def test_textattack_case_recovery() -> None:
-    assert textattack_case("Film", "movie") == "film"
-    assert textattack_case("film", "MOVIE") == "FILM"
-    assert textattack_case("film", "Movie") == "Film"
-    assert textattack_case("film", "A") == "film"  # one capital letter is not "Capitalised" there
-    assert textattack_case("film", "McDonald") == "film"
+    assert recover_word_case("Film", "movie") == "film"
+    assert recover_word_case("film", "MOVIE") == "FILM"
+    assert recover_word_case("film", "Movie") == "Film"
+    assert recover_word_case("film", "A") == "film"  # one capital letter is not "Capitalised" there
+    assert recover_word_case("film", "McDonald") == "film"
 
 
 # -- constraints -----------------------------------------------------------------------------------
@@ -68,19 +65,19 @@ def test_textattack_case_recovery() -> None:
 
 def test_stopwords_are_case_sensitive_in_the_profile() -> None:
     text = split_text("The film was fine")
-    step = Step(text, text, 0, frozenset())
-    assert Stopwords(STOPWORDS).check_position(step) is not None
-    assert Stopwords(STOPWORDS, case_sensitive=True).check_position(step) is None
+    substitution = Substitution(text, text, 0, frozenset())
+    assert Stopwords(STOPWORDS).check_position(substitution) is not None
+    assert Stopwords(STOPWORDS, case_sensitive=True).check_position(substitution) is None
 
 
 def test_short_texts_skip_the_similarity_check_and_score_one() -> None:
     constraint = SentenceSimilarity(HashingEncoder(), 0.99, window=15, skip_short_texts=True)
     short = split_text("the movie was good")
-    step = Step(short, short, 3, frozenset())
-    assert constraint.scores(step, ["awful", "xyz"]).tolist() == [1.0, 1.0]
-    assert constraint.check_candidates(step, ["awful"]) == [None]
+    substitution = Substitution(short, short, 3, frozenset())
+    assert constraint.scores(substitution, ["awful", "xyz"]).tolist() == [1.0, 1.0]
+    assert constraint.check_candidates(substitution, ["awful"]) == [None]
     long = split_text(" ".join(["word"] * 20) + " good")
-    scores = constraint.scores(Step(long, long, 20, frozenset()), ["awful"])
+    scores = constraint.scores(Substitution(long, long, 20, frozenset()), ["awful"])
     assert scores[0] < 1.0
 
 
@@ -99,7 +96,7 @@ def test_pos_windows_four_before_three_after_in_the_original_text() -> None:
     constraint = SamePartOfSpeech(tagger, window=4, window_after=3, context="original")
     original = split_text("w0 w1 w2 w3 w4 good w6 w7 w8 w9 w10")
     current = original.replace(6, "changed")
-    assert constraint.check_candidates(Step(original, current, 5, frozenset({6})), ["fine"]) == [None]
+    assert constraint.check_candidates(Substitution(original, current, 5, frozenset({6})), ["fine"]) == [None]
     assert tagger.windows == [
         ["w1", "w2", "w3", "w4", "good", "w6", "w7", "w8"],
         ["w1", "w2", "w3", "w4", "fine", "w6", "w7", "w8"],  # the original's w6, not the current "changed"
@@ -112,16 +109,17 @@ def test_pos_windows_four_before_three_after_in_the_original_text() -> None:
 def test_textattack_candidates_compare_with_the_word_case_sensitively() -> None:
     table = TinyNeighbourTable({"good": [("Good", 0.95), ("fine", 0.9)]})
     # neighbours get the word's case first (TextAttack's recover_word_case), so "Good" is the word itself
-    assert EmbeddingNeighbours(table, textattack=True).candidates(split_text("Good film"), [0]) == [["Fine"]]
+    neighbours = EmbeddingNeighbours(table, rule=TextAttackCandidates(case=recover_word_case))
+    assert neighbours.candidates(split_text("Good film"), [0]) == [["Fine"]]
     wordnet = DictWordNet({("good", None): ["poor", "Good", "bad"]})
-    synonyms = WordNetSynonyms(wordnet, textattack=True)
+    synonyms = WordNetSynonyms(wordnet, rule=TextAttackCandidates())
     assert synonyms.candidates(split_text("good film"), [0]) == [["poor", "Good", "bad"]]  # "Good" != "good"
     assert WordNetSynonyms(wordnet).candidates(split_text("good film"), [0]) == [["poor", "bad"]]
 
 
 def test_textattack_masked_lm_proposals_accept_word_pieces() -> None:
     mlm = tiny_masked_lm(["good", "film", "movie", "the", "was"], seed=0)
-    generator = MaskedLMCandidates(mlm, k=50, method="mask", textattack=True)
+    generator = MaskedLMCandidates(mlm, k=50, method="mask", rule=TextAttackCandidates())
     proposals = generator.candidates(split_text("the film was good"), [3])[0]
     # the tiny vocabulary's pieces ("##ly" ...) come back without their marker, like whole words
     assert {"s", "ed", "ing", "ly", "er"} <= set(proposals)
@@ -138,7 +136,9 @@ def test_textattack_masked_lm_proposals_accept_word_pieces() -> None:
 def test_textattack_profile_declares_textattacks_settings(resources) -> None:
     assert PROFILES == ("paper", "textattack")
     assert set(TEXTATTACK_PROFILE) == {"textfooler", "pwws", "bae"}
-    textfooler = build_attack("textfooler", profile="textattack", **resources).describe()
+    textfooler = build_attack(
+        "textfooler", AttackOptions(profile="textattack"), RecipeResources(**resources)
+    ).describe()
     similarity = next(c for c in textfooler["constraints"] if c["constraint"] == "sentence-similarity")
     assert similarity["threshold"] == pytest.approx(1 - 0.5 / math.pi)
     assert (similarity["metric"], similarity["window"], similarity["compare_to"]) == (
@@ -149,38 +149,47 @@ def test_textattack_profile_declares_textattacks_settings(resources) -> None:
     assert similarity["skip_short_texts"] is True
     pos = next(c for c in textfooler["constraints"] if c["constraint"] == "pos")
     assert (pos["window"], pos["window_after"], pos["context"]) == (4, 3, "original")
-    assert textfooler["search"]["ordering"] == "textattack"
+    search = textfooler["search"]
+    assert (search["tie_breaking"], search["candidate_order"], search["importance"]) == (
+        "textattack",
+        "text",
+        "score",
+    )
     assert (textfooler["profile"], textfooler["word_rule"]) == ("textattack", "textattack")
-    paper = build_attack("textfooler", **resources).describe()
-    assert paper["profile"] == "paper" and "ordering" not in paper["search"]
-    bae = build_attack("bae", profile="textattack", **resources).describe()
+    paper = build_attack("textfooler", None, RecipeResources(**resources)).describe()
+    assert paper["profile"] == "paper"
+    assert not {"tie_breaking", "candidate_order", "importance"} & set(paper["search"])
+    bae = build_attack("bae", AttackOptions(profile="textattack"), RecipeResources(**resources)).describe()
     similarity = next(c for c in bae["constraints"] if c["constraint"] == "sentence-similarity")
     assert (similarity["threshold"], similarity["metric"], similarity["compare_to"]) == (
         0.936338023,
         "cosine",
         "original",
     )
-    assert bae["candidates"]["textattack"] is True
-    pwws = build_attack("pwws", profile="textattack", **resources).describe()
+    assert bae["candidates"]["rule"] == "textattack"
+    pwws = build_attack("pwws", AttackOptions(profile="textattack"), RecipeResources(**resources)).describe()
     assert pwws["candidates"]["pos_filtered"] is False  # every synset, every part of speech
 
 
 def test_profile_errors_are_user_errors(resources) -> None:
     with pytest.raises(ParameterError, match="profile"):
-        build_attack("textfooler", profile="openattack", **resources)
+        build_attack("textfooler", AttackOptions(profile="openattack"), RecipeResources(**resources))
     with pytest.raises(ParameterError, match="only 'paper'"):
-        build_attack("mlm-synonym", profile="textattack", **resources)
+        build_attack("mlm-synonym", AttackOptions(profile="textattack"), RecipeResources(**resources))
     with pytest.raises(ParameterError, match="English"):
-        build_attack("pwws", profile="textattack", language="ar", **resources)
+        build_attack("pwws", AttackOptions(profile="textattack"), RecipeResources("ar", **resources))
 
 
-def test_textattack_ordering_breaks_score_ties_by_text(resources) -> None:
+def test_textattack_candidate_order_breaks_score_ties_by_text(resources) -> None:
     # "poor" and "bad" both flip the label with the same probability; the neighbour table lists "poor" first.
     victim = KeywordModel({"good": 2.0, "poor": -2.0, "bad": -2.0}, bias=-1.0)
     text = "good film"
-    options = {"disable": ["pos", "sentence-similarity", "word-cosine"], **resources}
-    paper = build_attack("textfooler", **options).attack(text, 1, victim)
-    textattack = build_attack("textfooler", profile="textattack", **options).attack(text, 1, victim)
+    disable = ("pos", "sentence-similarity", "word-cosine")
+    paper = build_attack("textfooler", AttackOptions(disable=disable), RecipeResources(**resources))
+    textattack = build_attack(
+        "textfooler", AttackOptions(disable=disable, profile="textattack"), RecipeResources(**resources)
+    )
+    paper, textattack = paper.attack(text, 1, victim), textattack.attack(text, 1, victim)
     assert paper.adversarial_text == "poor film"  # the first best candidate in generator order
     assert textattack.adversarial_text == "bad film"  # TextAttack sorts candidate texts first
     assert np.isclose(paper.adversarial_proba[1], textattack.adversarial_proba[1])

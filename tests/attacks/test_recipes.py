@@ -21,10 +21,10 @@ from tests.stand_ins import (
 )
 from textrobust.attacks.constraints import CONSTRAINT_NAMES, QueryBudget, SamePartOfSpeech
 from textrobust.attacks.engine import WordSubstitutionAttack
-from textrobust.attacks.oracle import AttackError
-from textrobust.attacks.recipes import RECIPES, build_attack
+from textrobust.attacks.options import AttackOptions
+from textrobust.attacks.recipes import RECIPES, RecipeResources, build_attack
 from textrobust.attacks.result import AttackResult
-from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
+from textrobust.errors import AttackError, ParameterError, ResourceMissingError
 
 WEIGHTS = {
     "good": 1.6,
@@ -80,7 +80,7 @@ def test_the_six_recipes_are_listed() -> None:
 
 @pytest.mark.parametrize("recipe", list(RECIPES))
 def test_every_recipe_attacks_and_its_results_pass_its_own_recheck(recipe: str, tiny_resources) -> None:
-    attack = build_attack(recipe, **tiny_resources)
+    attack = build_attack(recipe, None, RecipeResources(**tiny_resources))
     assert isinstance(attack, WordSubstitutionAttack) and attack.name == recipe
     json.dumps(attack.describe())
     model = model_for(recipe)
@@ -97,7 +97,7 @@ def test_every_recipe_attacks_and_its_results_pass_its_own_recheck(recipe: str, 
 
 def test_recipe_declarations_keep_the_papers_settings(tiny_resources) -> None:
     def settings(recipe: str) -> dict[str, dict]:
-        described = build_attack(recipe, **tiny_resources).describe()
+        described = build_attack(recipe, None, RecipeResources(**tiny_resources)).describe()
         return {c["constraint"]: c for c in described["constraints"]} | {
             "candidates": described["candidates"],
             "search": described["search"],
@@ -130,19 +130,20 @@ def test_unknown_names_are_user_errors(tiny_resources) -> None:
         build_attack("fooler")
     assert bad_recipe.value.parameter == "recipe"
     with pytest.raises(ParameterError, match="unknown constraint") as bad_disable:
-        build_attack("textfooler", disable=["grammar"], **tiny_resources)
+        build_attack("textfooler", AttackOptions(disable=["grammar"]), RecipeResources(**tiny_resources))
     assert bad_disable.value.parameter == "disable"
-    with pytest.raises(TextrobustError, match="unknown resource"):
-        build_attack("textfooler", glove="x", **tiny_resources)
+    with pytest.raises(ParameterError, match="unknown name.s. glove") as bad_resource:
+        RecipeResources(glove="x", **tiny_resources)
+    assert bad_resource.value.parameter == "resources"
     with pytest.raises(ParameterError, match="budget must be ≥ 1, got 0"):
-        build_attack("textfooler", budget=0, **tiny_resources)
+        AttackOptions(budget=0)
     assert set(CONSTRAINT_NAMES) >= {"pos", "sentence-similarity", "stopwords", "word-cosine", "budget"}
 
 
 def test_a_disabled_constraint_is_gone_and_its_resource_never_loaded(tiny_resources) -> None:
     resources = dict(tiny_resources)
     resources["pos_tagger"] = "no-such-tagger-model"  # a name: loading it would fail
-    attack = build_attack("textfooler", disable=["pos"], **resources)
+    attack = build_attack("textfooler", AttackOptions(disable=["pos"]), RecipeResources(**resources))
     assert "pos" not in attack.constraint_names
     assert not any(isinstance(c, SamePartOfSpeech) for c in attack.constraints)
     assert "disabled: pos" in attack.notes
@@ -150,11 +151,16 @@ def test_a_disabled_constraint_is_gone_and_its_resource_never_loaded(tiny_resour
 
 
 def test_budget_hard_label_and_beam_options_reach_the_attack(tiny_resources) -> None:
-    attack = build_attack("textfooler", budget=7, hard_label=True, beam_width=3, seed=5, **tiny_resources)
+    attack = build_attack(
+        "textfooler",
+        AttackOptions(budget=7, hard_label=True, beam_width=3),
+        RecipeResources(**tiny_resources),
+        seed=5,
+    )
     assert attack.max_queries == 7 and any(isinstance(c, QueryBudget) for c in attack.constraints)
     assert attack.goal.hard_label and attack.search.beam_width == 3 and attack.seed == 5
     assert attack.attack(TEXTS[0], 1, model_for("textfooler")).queries <= 7
-    budgeted = build_attack("textfooler", budget=60, **tiny_resources)
+    budgeted = build_attack("textfooler", AttackOptions(budget=60), RecipeResources(**tiny_resources))
     result = budgeted.attack(TEXTS[0], 1, model_for("textfooler"))
     assert result.status == "success" and budgeted.recheck(result) == []
     over = AttackResult.from_dict({**result.to_dict(), "queries": 61})
@@ -162,22 +168,22 @@ def test_budget_hard_label_and_beam_options_reach_the_attack(tiny_resources) -> 
 
 
 def test_a2t_needs_a_white_box_victim(tiny_resources) -> None:
-    attack = build_attack("a2t", **tiny_resources)
+    attack = build_attack("a2t", None, RecipeResources(**tiny_resources))
     with pytest.raises(AttackError, match="white-box"):
         attack.attack(TEXTS[0], 1, KeywordModel(dict(WEIGHTS), bias=-1.5))
 
 
 def test_similarity_is_reported_even_for_recipes_without_a_similarity_constraint(tiny_resources) -> None:
-    attack = build_attack("pwws", **tiny_resources)
+    attack = build_attack("pwws", None, RecipeResources(**tiny_resources))
     results = [attack.attack(t, 1, model_for("pwws")) for t in TEXTS]
     assert all(r.similarity is not None and 0 < r.similarity < 1 for r in results if r.status == "success")
-    quiet = build_attack("pwws", report_similarity=False, **tiny_resources)
+    quiet = build_attack("pwws", None, RecipeResources(**tiny_resources), report_similarity=False)
     assert all(quiet.attack(t, 1, model_for("pwws")).similarity is None for t in TEXTS)
 
 
 def test_recipes_are_deterministic(tiny_resources) -> None:
     def run(recipe: str) -> list[str | None]:
-        attack = build_attack(recipe, seed=3, **tiny_resources)
+        attack = build_attack(recipe, None, RecipeResources(**tiny_resources), seed=3)
         return [attack.attack(t, 1, model_for(recipe)).adversarial_text for t in TEXTS]
 
     for recipe in ("textfooler", "mlm-synonym", "bert-attack"):
@@ -206,10 +212,12 @@ def _check_results(attack: WordSubstitutionAttack, victim, results: list[AttackR
 @pytest.mark.slow
 def test_textfooler_with_the_real_resources_fools_a_wordcnn(real_resources, mr_wordcnn) -> None:
     victim, test = mr_wordcnn
-    attack = build_attack("textfooler", **real_resources)
+    attack = build_attack("textfooler", None, RecipeResources(**real_resources))
     results = list(_attack_examples(attack, victim, test, 20))
     _check_results(attack, victim, results)
-    again = build_attack("textfooler", **real_resources)  # fresh caches, same seed: same texts
+    again = build_attack(
+        "textfooler", None, RecipeResources(**real_resources)
+    )  # fresh caches, same seed: same texts
     assert [r.adversarial_text for r in _attack_examples(again, victim, test, 8)] == [
         r.adversarial_text for r in results[:8]
     ]
@@ -221,7 +229,7 @@ def test_mlm_synonym_with_the_shared_masked_lm_fools_a_wordcnn(real_resources, m
     if not mlm_dir.exists():
         pytest.skip("the shared masked LM is not available (expected ../shared/models/minilm-mlm-en)")
     victim, test = mr_wordcnn
-    attack = build_attack("mlm-synonym", mlm=str(mlm_dir), **real_resources)
+    attack = build_attack("mlm-synonym", None, RecipeResources(mlm=str(mlm_dir), **real_resources))
     results = list(_attack_examples(attack, victim, test, 20))
     _check_results(attack, victim, results)
 
@@ -265,11 +273,14 @@ def test_mlm_synonym_runs_end_to_end_on_arabic_ajgt(ajgt_path: Path, one_thread)
         ]  # no Arabic POS tagger offline: the constraint is switched off, and says so
     attack = build_attack(
         "mlm-synonym",
-        language="ar",
-        mlm=mlm,
-        stopwords=stopwords("ar"),
-        sentence_encoder=load_sentence_encoder("use-multilingual"),
-        **options,
+        None,
+        RecipeResources(
+            "ar",
+            mlm=mlm,
+            stopwords=stopwords("ar"),
+            sentence_encoder=load_sentence_encoder("use-multilingual"),
+            **options,
+        ),
     )
     results = list(_attack_examples(attack, victim, small.split("test"), 12))
     assert all(r.status in {"success", "failed", "skipped"} for r in results)

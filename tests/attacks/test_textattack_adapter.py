@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.textattack_adapter import (
     TEXTATTACK_RECIPES,
     _VictimWrapper,
@@ -130,23 +131,21 @@ def test_unknown_textattack_recipe_is_a_one_line_cli_error(
 def test_runner_rejects_textrobust_only_options_for_textattack_recipes(
     tiny_wordcnn_dir: Path, tmp_path: Path
 ):
-    from textrobust.runs.jobs import attack_saved_victim
+    from textrobust.runs.jobs import attack_victim
 
     with pytest.raises(TextrobustError, match="do not apply to TextAttack recipes"):
-        attack_saved_victim(tiny_wordcnn_dir, "textattack:pwws", n=2, store=tmp_path / "s.sqlite",
-                            attack_options={"beam_width": 2}, progress=False)  # fmt: skip
+        attack_victim(tiny_wordcnn_dir, "textattack:pwws", options=AttackOptions(beam_width=2), n=2,
+                      store=tmp_path / "s.sqlite", progress=False)  # fmt: skip
 
 
 @pytest.mark.skipif(textattack_available(), reason="TextAttack is installed here")
 def test_without_textattack_the_run_says_how_to_install_it(tiny_wordcnn_dir: Path, tmp_path: Path) -> None:
     from textrobust.errors import ResourceMissingError
-    from textrobust.runs.jobs import attack_saved_victim
+    from textrobust.runs.jobs import attack_victim
     from textrobust.store import Store
 
     with pytest.raises(ResourceMissingError, match="TextAttack is not installed: install TextAttack"):
-        attack_saved_victim(
-            tiny_wordcnn_dir, "textattack:pwws", n=2, store=tmp_path / "s.sqlite", progress=False
-        )
+        attack_victim(tiny_wordcnn_dir, "textattack:pwws", n=2, store=tmp_path / "s.sqlite", progress=False)
     with Store(tmp_path / "s.sqlite") as store:
         assert store.runs() == []  # the attack failed to build: no run left behind
 
@@ -157,12 +156,12 @@ def test_without_textattack_the_run_says_how_to_install_it(tiny_wordcnn_dir: Pat
     "benchmarks/peer_textattack/run.py --setup-only builds a venv with it)",
 )
 def test_a_textattack_recipe_runs_through_the_runner_into_the_store(tiny_wordcnn_dir: Path, tmp_path: Path):
-    from textrobust.runs.jobs import attack_saved_victim
+    from textrobust.runs.jobs import attack_victim
     from textrobust.store import Store
     from textrobust.victims import load_victim
 
-    outcome = attack_saved_victim(tiny_wordcnn_dir, "textattack:pwws", n=4, store=tmp_path / "s.sqlite",
-                                  progress=False)  # fmt: skip
+    outcome = attack_victim(tiny_wordcnn_dir, "textattack:pwws", n=4, store=tmp_path / "s.sqlite",
+                            progress=False)  # fmt: skip
     assert outcome.run.parameters.recipe == "textattack:pwws"
     victim = load_victim(tiny_wordcnn_dir)
     with Store(tmp_path / "s.sqlite") as store:

@@ -385,14 +385,14 @@ class FlipsOnAnyChange:
 
 
 def test_adapted_model_works_in_the_mlm_synonym_recipe(adapted) -> None:
-    from textrobust.attacks.recipes import build_attack
+    from textrobust.attacks.options import AttackOptions
+    from textrobust.attacks.recipes import RecipeResources, build_attack
 
     text = "the acting is good and the story is fun"
     attack = build_attack(
         "mlm-synonym",
-        mlm=str(adapted.out),
-        stopwords=frozenset(),
-        disable=("pos", "sentence-similarity"),
+        AttackOptions(disable=("pos", "sentence-similarity")),
+        RecipeResources(mlm=str(adapted.out), stopwords=frozenset()),
         report_similarity=False,
     )
     result = attack.attack(text, 1, FlipsOnAnyChange(text))

@@ -153,7 +153,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
     with Store(root / "runs.sqlite") as store:
         parameters = RunParameters(
             recipe="pwws",
-            victim=VictimInfo.from_directory(root / "wc", "wordcnn"),
+            victim=VictimInfo.from_directory(root / "wc"),
             dataset=DatasetInfo.from_examples(
                 "mr", "test", "en", ["negative", "positive"], ["a b", "c d"], [0, 1]
             ),

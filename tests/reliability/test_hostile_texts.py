@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.stand_ins import DictTagger, DictWordNet, HashingEncoder, KeywordModel, TinyNeighbourTable
-from textrobust.attacks.recipes import build_attack
+from textrobust.attacks.options import AttackOptions
+from textrobust.attacks.recipes import RecipeResources, build_attack
 from textrobust.data.text import is_word, split_text
 from textrobust.errors import TextrobustError
 from textrobust.victims.vocab import WordTokenizer
@@ -68,7 +69,7 @@ def test_ten_thousand_words_are_split_tokenized_and_scored_and_two_thousand_atta
     assert len(split_text(text)) == 10_002 and len(WordTokenizer().tokenize(text)) == 10_002
     assert victim.predict_proba([text]).shape == (1, 2)
     shorter = " ".join(["a fine film"] * 667)
-    attack = build_attack("textfooler", **_resources())
+    attack = build_attack("textfooler", None, RecipeResources(**_resources()))
     result = attack.attack(shorter, 1, KeywordModel({"fine": 0.001, "poor": -20.0}, bias=0.5))
     assert result.status == "success" and attack.recheck(result) == []
 
@@ -87,7 +88,7 @@ def _resources() -> dict[str, object]:
 def test_an_attack_on_any_text_gives_a_result_that_passes_its_own_recheck(text: str) -> None:
     if not text.strip():
         return  # the victim refuses empty texts (above)
-    attack = build_attack("textfooler", disable=["pos"], **_resources())
+    attack = build_attack("textfooler", AttackOptions(disable=["pos"]), RecipeResources(**_resources()))
     result = attack.attack(text + " good film", 1, KeywordModel({"good": 2.0, "bad": -4.0}))
     assert result.status in ("success", "failed", "skipped")
     assert result.original_text == text + " good film"

@@ -16,7 +16,8 @@ from tests.stand_ins import (
     TinyNeighbourTable,
     tiny_masked_lm,
 )
-from textrobust.attacks.recipes import build_attack
+from textrobust.attacks.options import AttackOptions
+from textrobust.attacks.recipes import RecipeResources, build_attack
 from textrobust.attacks.requests import Call, answer, run_now, run_together
 from textrobust.runs.executor import Shard, Worker, WorkerSpec
 
@@ -108,7 +109,7 @@ def _attack_all(recipe: str, batch: int, **options: Any) -> tuple[dict[int, Any]
     resources = stand_in_resources()
     spec = WorkerSpec(
         lambda: KeywordModel(dict(WEIGHTS), bias=-1.5),
-        lambda: build_attack(recipe, **options, **resources),
+        lambda: build_attack(recipe, AttackOptions(**options), RecipeResources(**resources)),
         seed=0,
         batch_examples=batch,
     )
@@ -146,7 +147,11 @@ def test_victim_first_refuses_a_query_budget() -> None:
     from textrobust.errors import ParameterError
 
     with pytest.raises(ParameterError, match="budget"):
-        build_attack("textfooler", order="victim-first", budget=50, **stand_in_resources())
+        build_attack(
+            "textfooler",
+            AttackOptions(order="victim-first", budget=50),
+            RecipeResources(**stand_in_resources()),
+        )
 
 
 @pytest.mark.slow
@@ -159,7 +164,9 @@ def test_with_real_resources_and_a_wordcnn_both_speed_ups_keep_every_result(
 
     def run(batch: int, order: str = "constraints-first") -> dict[int, Any]:
         def attack() -> Any:
-            return build_attack("textfooler", profile=profile, order=order, **real_resources)
+            return build_attack(
+                "textfooler", AttackOptions(profile=profile, order=order), RecipeResources(**real_resources)
+            )
 
         return dict(Worker(WorkerSpec(lambda: victim, attack, 0, batch_examples=batch)).attack_shard(shard))
 
@@ -180,7 +187,10 @@ def test_the_runner_hands_a_worker_its_batch_so_calls_are_pooled(tmp_path) -> No
         victim = KeywordModel(dict(WEIGHTS), bias=-1.5)
         resources = stand_in_resources()
         spec = WorkerSpec(
-            lambda: victim, lambda: build_attack("textfooler", **resources), 0, batch_examples=batch
+            lambda: victim,
+            lambda: build_attack("textfooler", None, RecipeResources(**resources)),
+            0,
+            batch_examples=batch,
         )
         job = make_job(
             recipe="textfooler", victim=VictimInfo("keyword", f"keyword-{batch}", "0"), dataset_name="toy",

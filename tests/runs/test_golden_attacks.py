@@ -47,14 +47,17 @@ def golden_victim(weights: dict[str, float]) -> KeywordModel:
 
 
 def golden_attack(recipe: str, vocabulary: tuple[str, ...]):
-    from textrobust.attacks.recipes import build_attack
+    from textrobust.attacks.recipes import RecipeResources, build_attack
 
     return build_attack(
         recipe,
-        neighbours=HashedNeighbourTable(vocabulary),
-        sentence_encoder=RandomVectorEncoder(),
-        pos_tagger=HashTagger(),
-        masked_lm=HashMaskedLM(vocabulary),
+        None,
+        RecipeResources(
+            neighbours=HashedNeighbourTable(vocabulary),
+            sentence_encoder=RandomVectorEncoder(),
+            pos_tagger=HashTagger(),
+            masked_lm=HashMaskedLM(vocabulary),
+        ),
     )
 
 

@@ -23,12 +23,12 @@ from tests.runs.test_runner import (
 )
 from textrobust.data import Split
 from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
-from textrobust.runs.executor import WorkerSpec, make_executor
-from textrobust.runs.jobs import SavedVictim, victim_uses_gpu
+from textrobust.runs.executor import WorkerSpec
+from textrobust.runs.executors import make_executor
 from textrobust.runs.ray_executor import RayExecutor, ShippedVictim
 from textrobust.runs.runner import AttackJob, run_attack
 from textrobust.store import Store
-from textrobust.victims import load_victim
+from textrobust.victims import load_victim, resolve_victim
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +136,8 @@ def test_attack_command_on_ray_stores_what_the_in_process_run_stores(
 
 def test_a_shipped_victim_folder_loads_with_identical_probabilities(tiny_wordcnn_dir: Path) -> None:
     texts = ["a gripping , funny film", "dull and far too long", "meh"]
-    shipped = ShippedVictim.pack(tiny_wordcnn_dir)
-    original = SavedVictim(str(tiny_wordcnn_dir))().predict_proba(texts)
+    shipped = ShippedVictim.pack(resolve_victim(tiny_wordcnn_dir))
+    original = resolve_victim(tiny_wordcnn_dir).load().predict_proba(texts)
     assert np.array_equal(shipped().predict_proba(texts), original)
 
 
@@ -163,7 +163,7 @@ def test_transformer_victims_ask_for_gpus_and_word_victims_run_on_cpus(tiny_word
     assert RayExecutor(gpus_per_worker=0.5).worker_count(four_gpus, transformer) == 8
     assert RayExecutor().worker_count(four_gpus, word) == 32
     assert RayExecutor(3).worker_count(four_gpus, word) == 3
-    assert not victim_uses_gpu(tiny_wordcnn_dir)
+    assert not resolve_victim(tiny_wordcnn_dir).uses_gpu
 
 
 def test_options_are_checked_before_any_work() -> None:

@@ -141,7 +141,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
 
 
 def a2t_attack() -> Any:
-    from textrobust.attacks.recipes import build_attack
+    from textrobust.attacks.recipes import RecipeResources, build_attack
 
     table = TinyNeighbourTable(
         {
@@ -156,10 +156,13 @@ def a2t_attack() -> Any:
         w: "ADJ" for w in ("moving", "fine", "gorgeous", "boring", "dull", "poor", "bad", "good", "great")
     }
     tags.update({w: "NOUN" for w in ("film", "story", "acting", "writing")})
-    return build_attack(
-        "a2t", neighbours=table, sentence_encoder=HashingEncoder(), pos_tagger=DictTagger(tags),
+    resources = RecipeResources(
+        neighbours=table,
+        sentence_encoder=HashingEncoder(),
+        pos_tagger=DictTagger(tags),
         stopwords=frozenset({"a", "with", "the", "and"}),
-    )  # fmt: skip
+    )
+    return build_attack("a2t", None, resources)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

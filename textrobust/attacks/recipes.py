@@ -1,20 +1,25 @@
 """Attack recipes: each a short declaration of a published attack, its settings and where we deviate.
 
-``build_attack("textfooler")`` gives a ready ``WordSubstitutionAttack``. Resources (neighbour
-table, sentence encoder, POS tagger, WordNet, stopwords, masked LM) are loaded on first use from
-``textrobust.resources`` unless passed in (to share them between attacks or use other ones).
+A recipe is a function of ``RecipeResources`` returning a ``Recipe``: its four parts (candidates,
+constraints, search, goal), the candidate generator, search and goal as ``Part``s (a class and the
+arguments the paper gives it), so that ``build_attack(recipe, options, resources)`` builds the final
+attack in one pass — the options' arguments added, each part constructed once and checked by its own
+constructor. Resources (neighbour table, sentence encoder, POS tagger, WordNet, stopwords, masked LM) are
+loaded on first use from ``textrobust.resources`` unless given (to share them between attacks or use
+other ones).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from textrobust.attacks.candidates import EmbeddingNeighbours, MaskedLMCandidates, WordNetSynonyms
 from textrobust.attacks.constraints import (
-    CONSTRAINT_NAMES,
     KnownWord,
     MaxWordsChanged,
     NoRepeatModification,
@@ -29,19 +34,71 @@ from textrobust.attacks.engine import WordSubstitutionAttack
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.lazy import Lazy
 from textrobust.attacks.mlm import MaskedLanguageModel, load_masked_lm
-from textrobust.attacks.search import ORDERS, GreedyByImportance
-from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError, require_at_least
-from textrobust.resources.wordlist import HUNSPELL
+from textrobust.attacks.options import HUNSPELL, AttackOptions
+from textrobust.attacks.policies import TEXTATTACK_SEARCH, TextAttackCandidates, recover_word_case
+from textrobust.attacks.search import GreedyByImportance
+from textrobust.data.text import WordRule
+from textrobust.errors import ParameterError, ResourceMissingError
+from textrobust.registry import Registry
 
-RESOURCE_NAMES = ("stopwords", "neighbours", "sentence_encoder", "pos_tagger", "wordnet", "masked_lm")
+RESOURCE_NAMES = (
+    "stopwords", "neighbours", "sentence_encoder", "pos_tagger", "wordnet", "masked_lm", "word_list"
+)  # fmt: skip
+
+T = TypeVar("T")
+
+
+class Part(Generic[T]):
+    """A part of an attack not built yet: its class and the arguments its recipe gives it.
+    ``build(**more)`` constructs it once, with arguments an option adds (``k``, ``beam_width``…)."""
+
+    def __init__(self, kind: Callable[..., T], *args: Any, **kwargs: Any) -> None:
+        self.kind = kind
+        self.args = args
+        self.kwargs = kwargs
+
+    def accepts(self, name: str) -> bool:
+        """Whether the part's constructor takes an argument ``name``."""
+        return name in inspect.signature(self.kind).parameters
+
+    def with_arguments(self, **kwargs: Any) -> Part[T]:
+        return Part(self.kind, *self.args, **{**self.kwargs, **kwargs})
+
+    def build(self, **kwargs: Any) -> T:
+        return self.kind(*self.args, **{**self.kwargs, **kwargs})
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A recipe as published (or as another tool runs it): the four parts of its attack."""
+
+    name: str
+    candidates: Part[Any]
+    constraints: Sequence[Any]
+    search: Part[Any]
+    goal: Part[Any]
+    notes: str = ""
+    word_rule: WordRule = "textrobust"
+    profile: str = "paper"
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class RecipeResources:
-    """What recipes draw on, each loaded once on first use (or given by the caller)."""
+    """What recipes draw on, for one language, each loaded once on first use.
+
+    ``given``: any of ``RESOURCE_NAMES``, each a loaded object or a name/path for its loader. ``mlm``:
+    the fill-mask model of the MLM recipes (a Hub name, a local folder or a loaded
+    ``MaskedLanguageModel``; default: the language's Hub model).
+    """
 
     def __init__(
-        self, language: str, given: dict[str, Any], mlm: str | MaskedLanguageModel | None = None
+        self, language: str = "en", mlm: str | MaskedLanguageModel | None = None, **given: Any
     ) -> None:
+        unknown = sorted(set(given) - set(RESOURCE_NAMES))
+        if unknown:
+            raise ParameterError(
+                "resources", f"has unknown name(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_NAMES)}"
+            )
         self.language = language
         self.given = dict(given)
         self.mlm = mlm
@@ -118,16 +175,15 @@ class RecipeResources:
 
         return self._get("wordnet", load)
 
-    def word_list(self, given: str | Path | Any = HUNSPELL) -> Lazy[Any]:
-        """The known-word list (loaded once): ``"hunspell"`` (the language's hunspell dictionary), a
-        ``.dic`` or one-word-a-line file, or a loaded ``WordList``."""
+    def word_list(self, name: str | Path = HUNSPELL) -> Lazy[Any]:
+        """The known-word list (loaded once): a loaded ``WordList`` given as the ``word_list`` resource,
+        else ``name``: ``"hunspell"`` (the language's hunspell dictionary) or a ``.dic`` or
+        one-word-a-line file."""
 
         def load() -> Any:
-            if not isinstance(given, str | Path):
-                return given
             from textrobust.resources.wordlist import load_word_list
 
-            return load_word_list(self.language, given)
+            return load_word_list(self.language, name)
 
         return self._get("word_list", load)
 
@@ -145,7 +201,7 @@ class RecipeResources:
 # -- the recipes ------------------------------------------------------------------------------
 
 
-def mlm_synonym(r: RecipeResources) -> WordSubstitutionAttack:
+def mlm_synonym(r: RecipeResources) -> Recipe:
     """MLM-synonym: the Arabic synonym attack with a masked LM (Alshahrani et al., 2024), any language.
 
     Deviations: the paper substitutes one word; we run the full greedy search (as the other
@@ -155,9 +211,10 @@ def mlm_synonym(r: RecipeResources) -> WordSubstitutionAttack:
     """
     # Arabic only (not in the paper): no function word as a substitute (see the docstring).
     arabic = [StopwordCandidate(r.stopwords())] if r.language == "ar" else []
-    return WordSubstitutionAttack(
+    return Recipe(
         "mlm-synonym",
-        candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask"),  # paper: top-50 fill-mask words
+        # paper: the top-50 fill-mask words
+        candidates=Part(MaskedLMCandidates, r.masked_lm(), k=50, method="mask"),
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords()),  # not in the paper: particles and pronouns carry no attack value
@@ -169,18 +226,18 @@ def mlm_synonym(r: RecipeResources) -> WordSubstitutionAttack:
         ],
         # Words ranked by deletion (TextFooler's ranking); candidates from the original sentence,
         # as in the paper's single-substitution setting, so all positions share one MLM batch.
-        search=GreedyByImportance("deletion", candidates_from="original"),
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "deletion", candidates_from="original"),
+        goal=Part(UntargetedLabelFlip),
         notes="full greedy search instead of the paper's one-word substitution",
     )
 
 
-def textfooler(r: RecipeResources) -> WordSubstitutionAttack:
+def textfooler(r: RecipeResources) -> Recipe:
     """TextFooler (Jin et al., 2020). Deviation: counter-fitted GloVe built locally stands in for
     counter-fitted Paragram, and USE-multilingual for USE-large."""
-    return WordSubstitutionAttack(
+    return Recipe(
         "textfooler",
-        candidates=EmbeddingNeighbours(r.neighbours(), k=50),  # K = 50 neighbours
+        candidates=Part(EmbeddingNeighbours, r.neighbours(), k=50),  # K = 50 neighbours
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords()),  # the NLTK-based list of the released code
@@ -199,18 +256,19 @@ def textfooler(r: RecipeResources) -> WordSubstitutionAttack:
                 short_text_threshold=1 - 0.9 / math.pi,
             ),
         ],
-        search=GreedyByImportance("deletion"),  # importance = drop of p(true label) when the word is deleted
-        goal=UntargetedLabelFlip(),
+        # importance = the drop of p(true label) when the word is deleted
+        search=Part(GreedyByImportance, "deletion"),
+        goal=Part(UntargetedLabelFlip),
     )
 
 
-def bert_attack(r: RecipeResources) -> WordSubstitutionAttack:
+def bert_attack(r: RecipeResources) -> Recipe:
     """BERT-Attack (Li et al., 2020). Deviation: the sentence-similarity filter is applied during the
     search with TextAttack's fixed 0.2 (the authors filtered final texts with a per-dataset threshold)."""
-    return WordSubstitutionAttack(
+    return Recipe(
         "bert-attack",
         # K = 48 (authors); one unmasked pass, multi-piece words built from the top pieces by perplexity.
-        candidates=MaskedLMCandidates(r.masked_lm(), k=48, method="in-context"),
+        candidates=Part(MaskedLMCandidates, r.masked_lm(), k=48, method="in-context"),
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords()),
@@ -218,16 +276,17 @@ def bert_attack(r: RecipeResources) -> WordSubstitutionAttack:
             SentenceSimilarity(r.sentence_encoder(), threshold=0.2, window=None),  # cosine, whole text
         ],
         # Paper: I = o_y(S) − o_y(S with the word replaced by [MASK]); TextAttack uses [UNK].
-        search=GreedyByImportance("mask", candidates_from="original"),
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "mask", candidates_from="original"),
+        goal=Part(UntargetedLabelFlip),
     )
 
 
-def bae(r: RecipeResources) -> WordSubstitutionAttack:
+def bae(r: RecipeResources) -> Recipe:
     """BAE-R (Garg & Ramakrishnan, 2020): replace a masked word by the MLM's proposals."""
-    return WordSubstitutionAttack(
+    return Recipe(
         "bae",
-        candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask"),  # top K = 50, whole words only
+        # top K = 50, whole words only
+        candidates=Part(MaskedLMCandidates, r.masked_lm(), k=50, method="mask"),
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords()),
@@ -244,12 +303,13 @@ def bae(r: RecipeResources) -> WordSubstitutionAttack:
                 short_text_threshold=1 - 0.9 / math.pi,
             ),
         ],
-        search=GreedyByImportance("deletion", candidates_from="current"),  # MLM re-run on the current text
-        goal=UntargetedLabelFlip(),
+        # the MLM is run again on the current text
+        search=Part(GreedyByImportance, "deletion", candidates_from="current"),
+        goal=Part(UntargetedLabelFlip),
     )
 
 
-def pwws(r: RecipeResources) -> WordSubstitutionAttack:
+def pwws(r: RecipeResources) -> Recipe:
     """PWWS (Ren et al., 2019): WordNet synonyms, probability-weighted word saliency.
 
     Deviations: no named-entity swaps (they need the whole dataset's labels); synonyms are taken
@@ -259,24 +319,24 @@ def pwws(r: RecipeResources) -> WordSubstitutionAttack:
     """
     # Arabic: qalsadi tags adjectives as nouns, which would drop their adjective synsets; all are used.
     no_tagger = r.language == "ar" and r.given.get("pos_tagger") is None
-    return WordSubstitutionAttack(
+    return Recipe(
         "pwws",
-        candidates=WordNetSynonyms(r.wordnet(), pos_tagger=None if no_tagger else r.pos_tagger()),
+        candidates=Part(WordNetSynonyms, r.wordnet(), pos_tagger=None if no_tagger else r.pos_tagger()),
         constraints=[NoRepeatModification(), Stopwords(r.stopwords())],
-        search=GreedyByImportance("pwws"),  # softmax([UNK] saliency) × best synonym's drop of p(y)
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "pwws"),  # softmax([UNK] saliency) × best synonym's drop of p(y)
+        goal=Part(UntargetedLabelFlip),
     )
 
 
-def a2t(r: RecipeResources) -> WordSubstitutionAttack:
+def a2t(r: RecipeResources) -> Recipe:
     """A2T (Yoo & Qi, 2021): the cheap attack for adversarial training; needs a white-box victim.
 
     Deviation: USE-multilingual on the whole text stands in for SBERT (stsb-distilbert);
     MaxWordsChanged rounds 10 % down where TextAttack rounds up (the minimum of 4 dominates below 30 words).
     """
-    return WordSubstitutionAttack(
+    return Recipe(
         "a2t",
-        candidates=EmbeddingNeighbours(r.neighbours(), k=20),  # 20 counter-fitted neighbours
+        candidates=Part(EmbeddingNeighbours, r.neighbours(), k=20),  # 20 counter-fitted neighbours
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords()),
@@ -285,25 +345,27 @@ def a2t(r: RecipeResources) -> WordSubstitutionAttack:
             SamePartOfSpeech(r.pos_tagger(), allow_noun_verb_swap=False),
             SentenceSimilarity(r.sentence_encoder(), threshold=0.9, window=None),  # cosine ≥ 0.9
         ],
-        search=GreedyByImportance("gradient"),  # gradient norm of the loss w.r.t. each word's embedding
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "gradient"),  # gradient norm of the loss w.r.t. each word's embedding
+        goal=Part(UntargetedLabelFlip),
     )
 
 
 # -- TextAttack 0.3.11's settings (``--profile textattack``) -----------------------------------
 # The same four parts, with TextAttack's values and rules; each line says what differs from the paper
 # recipe above. Common to all: TextAttack's word splitting (``words_from_text``: "that’s" is two words,
-# "movie--dumb" one), its tie-breaking (``ordering="textattack"`` in the search), and our stopword list,
+# "movie--dumb" one), its search's policies (``TEXTATTACK_SEARCH``), and our stopword list,
 # sentence encoder, POS tagger, neighbour table and WordNet (TextAttack's own are not offline here;
 # benchmarks/peer_textattack gives TextAttack the same ones).
 
 
-def textfooler_textattack(r: RecipeResources) -> WordSubstitutionAttack:
+def textfooler_textattack(r: RecipeResources) -> Recipe:
     """TextFooler as TextAttack's ``TextFoolerJin2019``."""
-    return WordSubstitutionAttack(
+    return Recipe(
         "textfooler",
         # K = 50 as the paper; TextAttack's case rule (recover_word_case) and no cosine floor here
-        candidates=EmbeddingNeighbours(r.neighbours(), k=50, textattack=True),
+        candidates=Part(
+            EmbeddingNeighbours, r.neighbours(), k=50, rule=TextAttackCandidates(case=recover_word_case)
+        ),
         constraints=[
             NoRepeatModification(),
             # TextAttack has its own TextFooler list (ours here, see above), compared case-sensitively
@@ -323,34 +385,34 @@ def textfooler_textattack(r: RecipeResources) -> WordSubstitutionAttack:
                 skip_short_texts=True,
             ),
         ],
-        search=GreedyByImportance("deletion", ordering="textattack"),
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "deletion", **TEXTATTACK_SEARCH),
+        goal=Part(UntargetedLabelFlip),
         word_rule="textattack",
         profile="textattack",
     )
 
 
-def pwws_textattack(r: RecipeResources) -> WordSubstitutionAttack:
+def pwws_textattack(r: RecipeResources) -> Recipe:
     """PWWS as TextAttack's ``PWWSRen2019``."""
-    return WordSubstitutionAttack(
+    return Recipe(
         "pwws",
         # synonyms from every synset of the word, all parts of speech (paper recipe: the word's POS only)
-        candidates=WordNetSynonyms(r.wordnet(), pos_tagger=None, textattack=True),
+        candidates=Part(WordNetSynonyms, r.wordnet(), pos_tagger=None, rule=TextAttackCandidates()),
         constraints=[NoRepeatModification(), Stopwords(r.stopwords(), case_sensitive=True)],  # "The" is none
         # softmax([UNK] saliency) × the best swap's score 1 − p(y) (paper recipe: × its drop of p(y))
-        search=GreedyByImportance("pwws", ordering="textattack"),
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "pwws", **TEXTATTACK_SEARCH),
+        goal=Part(UntargetedLabelFlip),
         word_rule="textattack",
         profile="textattack",
     )
 
 
-def bae_textattack(r: RecipeResources) -> WordSubstitutionAttack:
+def bae_textattack(r: RecipeResources) -> Recipe:
     """BAE-R as TextAttack's ``BAEGarg2019``."""
-    return WordSubstitutionAttack(
+    return Recipe(
         "bae",
         # top 50 tokens, word pieces accepted without their "##" (paper recipe: whole words only)
-        candidates=MaskedLMCandidates(r.masked_lm(), k=50, method="mask", textattack=True),
+        candidates=Part(MaskedLMCandidates, r.masked_lm(), k=50, method="mask", rule=TextAttackCandidates()),
         constraints=[
             NoRepeatModification(),
             Stopwords(r.stopwords(), case_sensitive=True),  # "The" is no stopword in TextAttack
@@ -366,8 +428,8 @@ def bae_textattack(r: RecipeResources) -> WordSubstitutionAttack:
                 skip_short_texts=True,
             ),
         ],
-        search=GreedyByImportance("deletion", candidates_from="current", ordering="textattack"),
-        goal=UntargetedLabelFlip(),
+        search=Part(GreedyByImportance, "deletion", candidates_from="current", **TEXTATTACK_SEARCH),
+        goal=Part(UntargetedLabelFlip),
         word_rule="textattack",
         profile="textattack",
     )
@@ -376,192 +438,145 @@ def bae_textattack(r: RecipeResources) -> WordSubstitutionAttack:
 # The recipes whose candidates come from a masked LM (the only ones a fill-mask model changes).
 MASKED_LM_RECIPES = frozenset({"mlm-synonym", "bert-attack", "bae"})
 
-RECIPES: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
-    "mlm-synonym": mlm_synonym,
-    "textfooler": textfooler,
-    "bert-attack": bert_attack,
-    "bae": bae,
-    "pwws": pwws,
-    "a2t": a2t,
-}
+# Recipe name → the function that declares it; a third party adds one with an entry point in the
+# ``textrobust.recipes`` group (a function of ``RecipeResources`` returning a ``Recipe``).
+RECIPES: Registry[Callable[[RecipeResources], Recipe]] = Registry(
+    "recipe",
+    {
+        "mlm-synonym": "textrobust.attacks.recipes:mlm_synonym",
+        "textfooler": "textrobust.attacks.recipes:textfooler",
+        "bert-attack": "textrobust.attacks.recipes:bert_attack",
+        "bae": "textrobust.attacks.recipes:bae",
+        "pwws": "textrobust.attacks.recipes:pwws",
+        "a2t": "textrobust.attacks.recipes:a2t",
+    },
+    group="textrobust.recipes",
+)
 
 
-# Settings profiles: ``paper`` (the recipes above, the authors' settings) or ``textattack``
-# (TextAttack 0.3.11's, so results compare with numbers from that tool).
-PROFILES = ("paper", "textattack")
-TEXTATTACK_PROFILE: dict[str, Callable[[RecipeResources], WordSubstitutionAttack]] = {
+# The ``textattack`` profile (``options.PROFILES``): TextAttack 0.3.11's settings of these recipes.
+TEXTATTACK_PROFILE: dict[str, Callable[[RecipeResources], Recipe]] = {
     "textfooler": textfooler_textattack,
     "pwws": pwws_textattack,
     "bae": bae_textattack,
 }
 
-# One budget for every recipe, so results compare across recipes and with published defenses.
-BUDGET_PROTOCOLS = ("textdefender",)
 
 
-def apply_budget_protocol(attack: WordSubstitutionAttack, protocol: str, r: RecipeResources) -> None:
+def textdefender_budget(recipe: Recipe, r: RecipeResources) -> Recipe:
     """TextDefender's budget (Li et al. 2021, "Searching for an Effective Defender"): at most 30 % of the
     words changed, K = 50 candidates per word, USE similarity ≥ 0.840845 (TextAttack's form: angular, on
     a 15-word window against the text before the swap, not checked for texts shorter than the window).
     It replaces the recipe's own word cap, candidate count and sentence-similarity check."""
-    if protocol != "textdefender":
-        raise ParameterError("budget_protocol", f"'{protocol}' is unknown; choose one of {BUDGET_PROTOCOLS}")
-    if hasattr(attack.candidates, "k"):
-        attack.candidates.k = 50  # type: ignore[attr-defined] # K = 50
-    kept = [c for c in attack.constraints if not isinstance(c, MaxWordsChanged | SentenceSimilarity)]
-    attack.constraints = [
-        *kept,
-        MaxWordsChanged(fraction=0.3),  # ≤ 30 % of the words
-        SentenceSimilarity(
-            r.sentence_encoder(),
-            threshold=0.840845,  # TextDefender / TextAttack's TextFooler threshold
-            metric="angular",
-            window=15,
-            compare_to="current",
-            short_text_threshold=0.0,  # TextAttack skips the check for texts shorter than the window
-        ),
-    ]
-    attack.notes = "; ".join(filter(None, [attack.notes, "budget protocol: textdefender"]))
+    kept = [c for c in recipe.constraints if not isinstance(c, MaxWordsChanged | SentenceSimilarity)]
+    return replace(
+        recipe,
+        # K = 50 candidates where the generator has a K
+        candidates=recipe.candidates.with_arguments(k=50)
+        if recipe.candidates.accepts("k")
+        else recipe.candidates,
+        constraints=[
+            *kept,
+            MaxWordsChanged(fraction=0.3),  # ≤ 30 % of the words
+            SentenceSimilarity(
+                r.sentence_encoder(),
+                threshold=0.840845,  # TextDefender / TextAttack's TextFooler threshold
+                metric="angular",
+                window=15,
+                compare_to="current",
+                short_text_threshold=0.0,  # TextAttack skips the check for texts shorter than the window
+            ),
+        ],
+        notes=_join(recipe.notes, "budget protocol: textdefender"),
+    )
 
 
-def check_attack_options(
-    recipe: str,
-    *,
-    budget: int | None = None,
-    disable: Collection[str] = (),
-    beam_width: int | None = None,
-    budget_protocol: str | None = None,
-    max_words: int | None = None,
-    word_list: str | Path | Any | None = None,
-    profile: str = "paper",
-    order: str = "constraints-first",
-    language: str = "en",
-) -> None:
-    """The checks of ``build_attack``'s options, cheap enough to run before anything is loaded."""
-    if recipe not in RECIPES:
-        raise ParameterError("recipe", f"'{recipe}' is unknown; choose one of {', '.join(RECIPES)}")
-    if profile not in PROFILES:
-        raise ParameterError("profile", f"'{profile}' is unknown; choose one of {', '.join(PROFILES)}")
-    if order not in ORDERS:
-        raise ParameterError("order", f"'{order}' is unknown; choose one of {', '.join(ORDERS)}")
-    if order == "victim-first" and budget is not None:
-        raise ParameterError(
-            "order",
-            "'victim-first' spends queries on candidates the constraints would reject, so a query budget "
-            "would end attacks early; use it without a budget",
-        )
-    if profile == "textattack" and language != "en":
+def check_recipe_options(recipe: str, options: AttackOptions, language: str | None = None) -> None:
+    """What a recipe makes of the options, checked before anything is loaded (the options check their
+    own values when they are made). ``language``: the data's, when known."""
+    RECIPES.check(recipe, "recipe")
+    if options.profile == "textattack" and language not in (None, "en"):
         raise ParameterError(
             "profile", "'textattack' reproduces TextAttack's English recipes; it is English only"
         )
-    if profile == "textattack" and recipe not in TEXTATTACK_PROFILE:
+    if options.profile == "textattack" and recipe not in TEXTATTACK_PROFILE:
         raise ParameterError(
             "profile",
             f"'textattack' exists for {', '.join(TEXTATTACK_PROFILE)}; recipe '{recipe}' has only 'paper'",
         )
-    bad = sorted(set(disable) - set(CONSTRAINT_NAMES))
-    if bad:
-        raise ParameterError(
-            "disable",
-            f"names unknown constraint(s) {', '.join(bad)}; choose from {', '.join(CONSTRAINT_NAMES)}",
-        )
-    require_at_least("budget", budget, 1)
-    require_at_least("beam_width", beam_width, 1)
-    require_at_least("max_words", max_words, 1)
-    if budget_protocol is not None and budget_protocol not in BUDGET_PROTOCOLS:
-        raise ParameterError(
-            "budget_protocol", f"'{budget_protocol}' is unknown; choose one of {', '.join(BUDGET_PROTOCOLS)}"
-        )
-    if isinstance(word_list, str | Path) and str(word_list) != HUNSPELL and not Path(word_list).is_file():
+    word_list = options.word_list
+    if word_list is not None and word_list != HUNSPELL and not Path(word_list).is_file():
         raise ParameterError("word_list", f"'{word_list}' is neither 'hunspell' nor a word-list file")
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)
 
 
 def build_attack(
     recipe: str,
+    options: AttackOptions | None = None,
+    resources: RecipeResources | None = None,
     *,
-    language: str = "en",
-    mlm: str | MaskedLanguageModel | None = None,
-    budget: int | None = None,
     seed: int = 0,
-    disable: Collection[str] = (),
-    hard_label: bool = False,
-    beam_width: int | None = None,
-    budget_protocol: str | None = None,
-    max_words: int | None = None,
     report_similarity: bool = True,
     prepare: bool = True,
-    word_list: str | Path | Any | None = None,
-    profile: str = "paper",
-    order: str = "constraints-first",
-    **resources: Any,
 ) -> WordSubstitutionAttack:
-    """A ready attack for a recipe name.
+    """The attack a recipe declares, under ``options``, built in one pass.
 
-    ``mlm``: fill-mask model (Hub name, local folder, or a loaded ``MaskedLanguageModel``) for the
-    MLM recipes; default: the language's Hub model. ``budget``: max victim queries per example.
-    ``disable``: constraint names to switch off (see ``CONSTRAINT_NAMES``). ``hard_label``: the
-    attacker sees only the predicted class. ``beam_width``: keep that many texts in the search.
-    ``budget_protocol``: "textdefender" puts the recipe under TextDefender's budget (one for all).
-    ``max_words``: change at most that many words (1: the seed paper's one-word attack).
-    ``report_similarity``: fill ``AttackResult.similarity`` with the sentence encoder even when
-    the recipe has no similarity constraint. ``resources``: any of ``RESOURCE_NAMES``, each an
-    object or a name/path for its loader. ``prepare``: load everything now (fail early).
-    ``word_list``: add the ``known-word`` constraint (candidates must be known words): "hunspell"
-    for the language's hunspell dictionary, a ``.dic`` / one-word-a-line file, or a loaded ``WordList``.
-    ``profile``: ``paper`` (the authors' settings) or ``textattack`` (TextAttack 0.3.11's settings for
-    textfooler, pwws and bae; see ``TEXTATTACK_PROFILE``). ``order``: ``constraints-first`` or
-    ``victim-first`` (the victim scores every candidate, the constraints are checked from the best one
-    down: the same texts with fewer encoder and tagger calls and more queries; no ``budget`` with it).
+    ``resources`` (default: every resource of English loaded on first use) says the language and holds
+    the resources the recipe draws on. ``seed``: the attack's seed. ``report_similarity``: fill
+    ``AttackResult.similarity`` with the sentence encoder even when the recipe has no similarity
+    constraint. ``prepare``: load everything now (fail early).
     """
-    check_attack_options(
-        recipe,
-        budget=budget,
-        disable=disable,
-        beam_width=beam_width,
-        budget_protocol=budget_protocol,
-        max_words=max_words,
-        word_list=word_list,
-        profile=profile,
-        order=order,
-        language=language,
-    )
-    unknown = sorted(set(resources) - set(RESOURCE_NAMES))
-    if unknown:
-        raise TextrobustError(f"unknown resource(s) {', '.join(unknown)}; known: {', '.join(RESOURCE_NAMES)}")
-    r = RecipeResources(language, resources, mlm)
-    attack = (TEXTATTACK_PROFILE if profile == "textattack" else RECIPES)[recipe](r)
-    attack.language = language
-    attack.seed = seed
-    if budget_protocol is not None:
-        apply_budget_protocol(attack, budget_protocol, r)
-    attack.constraints = [c for c in attack.constraints if c.name not in disable and c.name != "budget"]
-    if word_list is not None and KnownWord.name not in disable:
+    options = options or AttackOptions()
+    r = resources or RecipeResources()
+    check_recipe_options(recipe, options, r.language)
+    declare = TEXTATTACK_PROFILE[recipe] if options.profile == "textattack" else RECIPES.get(recipe)
+    declared = declare(r)
+    if options.budget_protocol is not None:  # the only protocol: BUDGET_PROTOCOLS
+        declared = textdefender_budget(declared, r)
+    disabled = set(options.disable)
+    constraints = [c for c in declared.constraints if c.name not in disabled]
+    if options.word_list is not None and KnownWord.name not in disabled:
         # First of the candidate checks: a set look-up is cheaper than the tagger and the encoder.
         first = next(
-            (i for i, c in enumerate(attack.constraints) if hasattr(c, "check_candidates")),
-            len(attack.constraints),
+            (i for i, c in enumerate(constraints) if hasattr(c, "check_candidates")), len(constraints)
         )
-        attack.constraints.insert(first, KnownWord(r.word_list(word_list)))
-    if budget is not None and "budget" not in disable:
-        attack.constraints.append(QueryBudget(budget))
-    if max_words is not None:
-        attack.constraints.append(MaxWordsChanged(fraction=1.0, min_words=0, cap=max_words))
-        attack.notes = "; ".join(filter(None, [attack.notes, f"at most {max_words} word(s) changed"]))
-    if disable:
-        attack.notes = "; ".join(filter(None, [attack.notes, f"disabled: {', '.join(sorted(disable))}"]))
-    attack.similarity = next((c for c in attack.constraints if isinstance(c, SentenceSimilarity)), None)
-    if attack.similarity is None and report_similarity:
-        attack.similarity = SentenceSimilarity(r.sentence_encoder(), threshold=-1.0)
-    if hard_label:
-        attack.goal = UntargetedLabelFlip(hard_label=True)
-    if order != "constraints-first":
-        if not hasattr(attack.search, "order"):
-            raise TextrobustError(f"the search of recipe '{recipe}' has no order to change")
-        attack.search.order = order  # type: ignore[attr-defined]
-    if beam_width is not None:
-        if not hasattr(attack.search, "beam_width"):
-            raise TextrobustError(f"the search of recipe '{recipe}' has no beam")
-        attack.search.beam_width = beam_width  # type: ignore[attr-defined]
+        constraints.insert(first, KnownWord(r.word_list(options.word_list)))
+    if options.budget is not None and "budget" not in disabled:
+        constraints.append(QueryBudget(options.budget))
+    notes = declared.notes
+    if options.max_words is not None:
+        constraints.append(MaxWordsChanged(fraction=1.0, min_words=0, cap=options.max_words))
+        notes = _join(notes, f"at most {options.max_words} word(s) changed")
+    if disabled:
+        notes = _join(notes, f"disabled: {', '.join(sorted(disabled))}")
+    search_arguments: dict[str, Any] = {}
+    for name, value, default in (
+        ("order", options.order, "constraints-first"),
+        ("beam_width", options.beam_width, None),
+    ):
+        if value != default:
+            if not declared.search.accepts(name):
+                raise ParameterError(name, f"does not apply to the search of recipe '{recipe}'")
+            search_arguments[name] = value
+    similarity = next((c for c in constraints if isinstance(c, SentenceSimilarity)), None)
+    if similarity is None and report_similarity:
+        similarity = SentenceSimilarity(r.sentence_encoder(), threshold=-1.0)
+    attack = WordSubstitutionAttack(
+        declared.name,
+        candidates=declared.candidates.build(),
+        constraints=constraints,
+        search=declared.search.build(**search_arguments),
+        goal=declared.goal.build(**({"hard_label": True} if options.hard_label else {})),
+        similarity=similarity,
+        language=r.language,
+        seed=seed,
+        notes=notes,
+        word_rule=declared.word_rule,
+        profile=declared.profile,
+    )
     if prepare:
         attack.prepare()
     return attack

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
 from typing import Any, NoReturn
-
-DEFAULT_STORE = Path("runs") / "textrobust.sqlite"
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, default: str | None = "mr") -> None:
@@ -36,6 +35,8 @@ def dataset_from_args(args: argparse.Namespace) -> Any:
 
 
 def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    from textrobust.store import DEFAULT_STORE
+
     parser.add_argument(
         "--store",
         type=Path,
@@ -96,7 +97,7 @@ def executor_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def executor_from_args(args: argparse.Namespace) -> Any:
     """The executor the flags choose (checked now, before any work; Ray is started by the first run)."""
-    from textrobust.runs.executor import make_executor
+    from textrobust.runs.executors import make_executor
 
     options = executor_options(args)
     return make_executor(
@@ -105,6 +106,44 @@ def executor_from_args(args: argparse.Namespace) -> Any:
         ray_address=options["ray_address"],
         gpus_per_worker=options["gpus_per_worker"],
     )
+
+
+def add_option_flags(parser: argparse.ArgumentParser, options_type: Any, skip: tuple[str, ...] = ()) -> None:
+    """A flag for every field of an options dataclass (``AttackOptions``), made from the field: its name
+    (``max_words`` → ``--max-words``), type (a yes/no field is a switch, a tuple of names a
+    comma-separated list, a number is typed), names it may take and help. Every flag defaults to "not
+    given", so the dataclass keeps its own defaults (``options_from_args``)."""
+    for spec in options_type.fields():
+        if spec.name in skip:
+            continue
+        flag = "--" + spec.name.replace("_", "-")
+        help_text = str(spec.metadata.get("help", ""))
+        choices = spec.metadata.get("choices")
+        hint = spec.type
+        arguments = [a for a in typing.get_args(hint) if a is not type(None)]
+        base = arguments[0] if len(arguments) == 1 else hint
+        if base is bool:
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        elif typing.get_origin(base) is tuple:
+            names = list(choices()) if choices is not None else None
+            parser.add_argument(
+                flag, default=None, help=choices_help(help_text, names) if names else help_text
+            )
+        elif base in (int, float):
+            parser.add_argument(flag, type=base, default=None, help=help_text)
+        else:
+            names = list(choices()) if choices is not None else None
+            parser.add_argument(flag, choices=names, default=None, help=help_text)
+
+
+def options_from_args(args: argparse.Namespace, options_type: Any) -> Any:
+    """The options dataclass from the flags ``add_option_flags`` made (only those given)."""
+    given = {
+        spec.name: getattr(args, spec.name)
+        for spec in options_type.fields()
+        if getattr(args, spec.name, None) is not None
+    }
+    return options_type.from_mapping(given)
 
 
 def add_progress_argument(parser: argparse.ArgumentParser) -> None:

@@ -9,13 +9,14 @@ from textrobust.attacks.result import AttackResult
 from textrobust.cli.arguments import (
     add_dataset_arguments,
     add_executor_arguments,
+    add_option_flags,
     add_progress_argument,
     add_seed_argument,
     add_store_argument,
     choices_help,
-    comma_list,
     dataset_from_args,
     executor_from_args,
+    options_from_args,
     output_file,
 )
 from textrobust.cli.tables import diff_texts, print_pairs
@@ -50,35 +51,16 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def _attack_options(args: argparse.Namespace) -> dict[str, object]:
-    """Recipe options beyond the defaults (only those set, so default runs share one key)."""
-    options: dict[str, object] = {}
-    if args.disable:
-        options["disable"] = sorted(set(comma_list(args.disable)))
-    if args.hard_label:
-        options["hard_label"] = True
-    if args.beam_width is not None:
-        options["beam_width"] = args.beam_width
-    if args.max_words is not None:
-        options["max_words"] = args.max_words
-    if args.word_list is not None:
-        options["word_list"] = args.word_list
-    if args.profile != "paper":
-        options["profile"] = args.profile
-    if args.order != "constraints-first":
-        options["order"] = args.order
-    return options
-
-
 def attack_command(args: argparse.Namespace) -> int:
+    from textrobust.attacks import options
     from textrobust.leaderboard.summary import summarize, summary_rows
-    from textrobust.runs.jobs import attack_saved_victim
+    from textrobust.runs.jobs import attack_victim
     from textrobust.store import Store
 
     try:  # the store is opened (and created) only once every option has been checked
-        outcome = attack_saved_victim(
-            args.victim, args.recipe, dataset=dataset_from_args(args), split=args.split, n=args.n,
-            seed=args.seed, budget=args.budget, mlm=args.mlm, attack_options=_attack_options(args),
+        outcome = attack_victim(
+            args.victim, args.recipe, options=options_from_args(args, options.AttackOptions),
+            dataset=dataset_from_args(args), split=args.split, n=args.n, seed=args.seed, mlm=args.mlm,
             store=args.store, batch_examples=args.batch_examples, resume=args.resume,
             progress=not args.no_progress, notify=_note, executor=executor_from_args(args),
         )  # fmt: skip
@@ -104,9 +86,8 @@ def attack_command(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from textrobust.attacks.constraints import CONSTRAINT_NAMES
-    from textrobust.attacks.recipes import PROFILES, RECIPES, TEXTATTACK_PROFILE
-    from textrobust.attacks.search import ORDERS
+    from textrobust.attacks import options
+    from textrobust.attacks.recipes import RECIPES
     from textrobust.attacks.textattack_adapter import PREFIX, TEXTATTACK_RECIPES
     from textrobust.runs.executor import DEFAULT_BATCH_EXAMPLES
 
@@ -133,42 +114,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="masked LM for MLM recipes: Hugging Face fill-mask model name or local path",
     )
-    attack.add_argument("--budget", type=int, default=None, help="maximum victim queries per example")
-    attack.add_argument(
-        "--disable",
-        default=None,
-        help=choices_help("comma-separated constraints to switch off", CONSTRAINT_NAMES),
-    )
-    attack.add_argument(
-        "--hard-label", action="store_true", help="the attacker sees only the predicted class"
-    )
-    attack.add_argument("--beam-width", type=int, default=None, help="keep this many texts in the search")
-    attack.add_argument(
-        "--max-words",
-        type=int,
-        default=None,
-        help="change at most N words (1: the Arabic synonym paper's one-word attack)",
-    )
-    attack.add_argument(
-        "--word-list",
-        default=None,
-        help="candidates must be known words: 'hunspell' (the language's hunspell dictionary) or a "
-        "word-list file",
-    )
-    attack.add_argument(
-        "--profile",
-        choices=PROFILES,
-        default="paper",
-        help="recipe settings: the paper's (default) or TextAttack 0.3.11's, for "
-        + ", ".join(TEXTATTACK_PROFILE),
-    )
-    attack.add_argument(
-        "--order",
-        choices=ORDERS,
-        default="constraints-first",
-        help="victim-first: score every candidate, check constraints from the best down (the same texts, "
-        "fewer encoder/tagger calls, more queries; no --budget)",
-    )
+    add_option_flags(attack, options.AttackOptions)  # --budget, --disable, --profile, … from its fields
     add_store_argument(attack)
     attack.add_argument(
         "--export", type=output_file, default=None, help="also write the run's results to a JSONL file"

@@ -4,57 +4,56 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
+from dataclasses import replace
 
 from textrobust.cli.arguments import comma_list
 from textrobust.errors import TextrobustError
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from textrobust.cli.benchmark import DEMO_CONFIG, load_config, run_benchmark
+    from textrobust.attacks.options import AttackOptions
+    from textrobust.benchmark import AttackSpec, read_benchmark
+    from textrobust.cli.benchmark import DEMO_CONFIG, environment_mlm, run_and_print
+    from textrobust.errors import ParameterError
+    from textrobust.runs.specs import check_attack
 
-    config = load_config(DEMO_CONFIG, args.mlm)
-    config.folder = Path(args.out)
-    config.seed = args.seed
+    spec = read_benchmark(DEMO_CONFIG, mlm=args.mlm, folder=args.out, default_mlm=environment_mlm())
+    spec = replace(spec, seed=args.seed)
     if args.victims:
         chosen = comma_list(args.victims)
-        unknown = [v for v in chosen if v not in {s["name"] for s in config.victims}]
+        names = [v.name for v in spec.victims]
+        unknown = [v for v in chosen if v not in names]
         if unknown:
-            names = ", ".join(s["name"] for s in config.victims)
-            raise TextrobustError(f"--victims: '{unknown[0]}' is not a demo victim; choose from {names}")
-        config.victims = [s for s in config.victims if s["name"] in chosen]
-        config.defenses = [d for d in config.defenses if d["victim"] in chosen]
-        if len(config.victims) < 2:
-            config.transfer_recipe = None
+            raise TextrobustError(
+                f"--victims: '{unknown[0]}' is not a demo victim; choose from {', '.join(names)}"
+            )
+        spec = replace(
+            spec,
+            victims=tuple(v for v in spec.victims if v.name in chosen),
+            defenses=tuple(d for d in spec.defenses if d.victim in chosen),
+            transfer_recipe=spec.transfer_recipe if len(chosen) >= 2 else None,
+        )
     if args.recipes:
-        config.recipes = comma_list(args.recipes)
-        config = load_config_checked(config)
+        for recipe in comma_list(args.recipes):
+            try:
+                check_attack(recipe, AttackOptions())
+            except ParameterError as exc:
+                raise TextrobustError(f"--recipes: {exc}") from None
+        spec = replace(
+            spec, attacks=tuple(AttackSpec(r, spec.shared_options) for r in comma_list(args.recipes))
+        )
     if args.attack_n is not None:
         if args.attack_n < 0:
             raise TextrobustError(f"--attack-n must be ≥ 0, got {args.attack_n}")
-        config.n = config.transfer_n = args.attack_n
-    if config.n == 0:  # victims only
-        config.recipes, config.transfer_recipe, config.defenses = [], None, []
-        config.n = 1
+        spec = replace(spec, n=args.attack_n, transfer_n=args.attack_n)
+    if spec.n == 0:  # victims only
+        spec = replace(spec, attacks=(), transfer_recipe=None, defenses=(), n=1)
     started = time.perf_counter()
-    html = run_benchmark(config, retrain=args.retrain, progress=not args.no_progress)
+    html = run_and_print(spec, retrain=args.retrain, progress=not args.no_progress)
     print(
         f"\nreport: {html.resolve()}  (open it in a browser; {(time.perf_counter() - started) / 60:.1f} min)"
     )
     return 0
-
-
-def load_config_checked(config):  # noqa: ANN001, ANN201 - a benchmark Config
-    """The overridden recipes checked as the config's own would be."""
-    from textrobust.errors import ParameterError
-    from textrobust.runs.jobs import check_recipe
-
-    for recipe in config.recipes:
-        try:
-            check_recipe(recipe, None, {})
-        except ParameterError as exc:
-            raise TextrobustError(f"--recipes: {exc}") from None
-    return config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -40,7 +40,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         raise TextrobustError(f"no store at {args.store}; pass --store PATH")
     if args.format == "terminal" and args.out:
         raise TextrobustError("--out needs a file format: --format md, html, json or csv")
-    with Store(args.store) as store:
+    with Store(args.store, read_only=True) as store:
         report = build_report(store, args.dataset)
     if args.format == "terminal":
         print_report(report)

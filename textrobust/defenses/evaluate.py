@@ -9,23 +9,24 @@ defense row links them, so the leaderboard can show before and after.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from textrobust import __version__
+from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.result import AttackResult
 from textrobust.data import Dataset
 from textrobust.defenses import DEFAULT_EVAL_RECIPES
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.runs.executor import Executor
-from textrobust.runs.jobs import attack_saved_victim, check_recipe, record_defense
+from textrobust.runs.jobs import attack_victim, record_defense
+from textrobust.runs.specs import check_attack, split_attack_options
 from textrobust.statistics import bootstrap_mean
 from textrobust.store import DefenseInfo, Store, VictimInfo
 from textrobust.store.records import DefenseRole
-from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,9 @@ def check_evaluation(recipes: Sequence[str], n: int | None, budget_protocol: str
     if not recipes:
         raise ParameterError("recipes", "name at least one recipe to evaluate under")
     require_at_least("n", n, 1)
-    options = {"budget_protocol": budget_protocol} if budget_protocol else {}
+    options = AttackOptions(budget_protocol=budget_protocol)
     for recipe in recipes:
-        check_recipe(recipe, None, options)
+        check_attack(recipe, options)
 
 
 def evaluate_defense(
@@ -122,17 +123,18 @@ def evaluate_defense(
     the same parameters is not attacked again: its stored run is reused. ``attack_options``: further
     ``build_attack`` options for every recipe (resources by name)."""
     check_evaluation(recipes, n, budget_protocol)
-    options = {"budget_protocol": budget_protocol} if budget_protocol else {}
+    shared, resources = split_attack_options(attack_options)
+    options = replace(shared, budget_protocol=budget_protocol) if budget_protocol else shared
     opened = store if isinstance(store, Store) else Store(store)
     try:
         runs: dict[tuple[str, str], int] = {}
         results: dict[tuple[str, str], list[AttackResult]] = {}
         for recipe in recipes:
             for role, directory in (("base", base_dir), ("defended", defended_dir)):
-                outcome = attack_saved_victim(
-                    directory, recipe, dataset=dataset, split="test", n=n, seed=seed, mlm=mlm,
-                    attack_options={**options, **dict(attack_options or {})}, store=opened, workers=workers,
-                    resume=True, progress=progress, executor=executor,
+                outcome = attack_victim(
+                    directory, recipe, options=options, dataset=dataset, split="test", n=n, seed=seed,
+                    mlm=mlm, resources=resources, store=opened, workers=workers, resume=True,
+                    progress=progress, executor=executor,
                 )  # fmt: skip
                 runs[(recipe, role)] = outcome.run.id
                 results[(recipe, role)] = opened.results(outcome.run.id)
@@ -181,4 +183,4 @@ def evaluate_defense(
 
 
 def _victim_info(directory: str | Path) -> VictimInfo:
-    return VictimInfo.from_directory(directory, str(read_config(directory)[VICTIM_TYPE_KEY]))
+    return VictimInfo.from_directory(directory)

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.result import Attack
 from textrobust.data import Split
 from textrobust.errors import require_at_least
 from textrobust.runs.executor import Executor, InProcessExecutor, ProcessPoolExecutor, WorkerSpec
 from textrobust.runs.generation import Generation, generate_adversarial
-from textrobust.runs.jobs import RecipeAttack, SavedVictim, check_recipe, recipe_builder, victim_uses_gpu
+from textrobust.runs.specs import attack_builder, check_attack, split_attack_options
 from textrobust.victims.protocols import Victim
+from textrobust.victims.resolve import resolve_victim
 
 
 @dataclass
@@ -40,10 +42,13 @@ class AdversarialGenerator:
     # Takes the place of ``workers`` when given (Ray actors, say); the model then travels as a saved folder.
     executor: Executor | None = None
     _attack: Attack | None = field(default=None, init=False, repr=False)
+    _options: AttackOptions = field(init=False, repr=False)  # ``options`` split: the attack options …
+    _resources: dict[str, Any] = field(init=False, repr=False)  # … and the recipe resources
 
     def __post_init__(self) -> None:
         require_at_least("workers", self.workers, 1)
-        check_recipe(self.recipe, None, self.options)
+        self._options, self._resources = split_attack_options(self.options)
+        check_attack(self.recipe, self._options, self.language, self._resources)
 
     @property
     def in_process(self) -> bool:
@@ -53,7 +58,14 @@ class AdversarialGenerator:
         return self.workers == 1
 
     def _builder(self) -> Callable[[], Attack]:
-        return recipe_builder(self.recipe, self.language, self.mlm, None, self.seed, self.options)
+        return attack_builder(
+            self.recipe,
+            self._options,
+            language=self.language,
+            mlm=self.mlm,
+            seed=self.seed,
+            resources=self._resources,
+        )
 
     def attack(self) -> Attack:
         """The attack this process uses (built on first use, then reused)."""
@@ -72,7 +84,8 @@ class AdversarialGenerator:
         with tempfile.TemporaryDirectory(prefix="textrobust-generate-") as folder:
             saved = Path(folder) / "victim"
             victim.save(saved)
-            spec = WorkerSpec(SavedVictim(str(saved)), self._builder(), self.seed, gpu=victim_uses_gpu(saved))
+            ref = resolve_victim(saved)
+            spec = WorkerSpec(ref, self._builder(), self.seed, gpu=ref.uses_gpu)
             return generate_adversarial(
                 spec,
                 examples,
@@ -82,4 +95,4 @@ class AdversarialGenerator:
             )
 
 
-__all__ = ["AdversarialGenerator", "RecipeAttack"]
+__all__ = ["AdversarialGenerator"]

@@ -33,7 +33,7 @@ from typing import Any
 from tabulate import tabulate
 
 from textrobust.data.text import word_diff
-from textrobust.leaderboard.report import Entry, Report, VictimRef
+from textrobust.leaderboard.report import Entry, Report, ReportVictim
 from textrobust.statistics import Interval
 
 FORMAT_VERSION = 1
@@ -56,7 +56,7 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _victim(victim: VictimRef) -> str:
+def _victim(victim: ReportVictim) -> str:
     return f"{victim.name} ({victim.type}{', ' + victim.defense if victim.defense else ''})"
 
 
@@ -67,7 +67,7 @@ def _millions(count: Any) -> str:
     return "?" if not isinstance(count, int) else f"{count / 1e6:.2f} M" if count >= 10_000 else str(count)
 
 
-def victim_detail_cells(victim: VictimRef) -> dict[str, str]:
+def victim_detail_cells(victim: ReportVictim) -> dict[str, str]:
     """What the victim is: the columns that make robustness comparable across size, precision and
     fine-tuning method ("?" where the store does not know, e.g. victims stored by an older textrobust)."""
     d = victim.details or {}
@@ -249,7 +249,7 @@ def _interval_record(interval: Interval) -> dict[str, Any]:
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in interval.as_dict().items()}
 
 
-def _victim_record(victim: VictimRef) -> dict[str, Any]:
+def _victim_record(victim: ReportVictim) -> dict[str, Any]:
     return {
         "name": victim.name,
         "type": victim.type,

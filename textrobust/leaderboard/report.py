@@ -25,16 +25,16 @@ from textrobust.leaderboard.summary import summarize
 from textrobust.leaderboard.transfer import TransferScores, transfer_scores
 from textrobust.statistics import Interval, bootstrap_mean
 from textrobust.store import RunRecord, Store, VictimInfo
+from textrobust.store.records import canonical_json
+from textrobust.victims.kinds import architecture
 
 CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(11))  # share of words changed, 0 … 0.5
 EXAMPLES_PER_ENTRY = 3
-TRANSFORMER_TYPES = frozenset({"bert"})
-WORD_TYPES = frozenset({"wordcnn", "wordlstm"})
 MIN_REGAIN = 0.02  # a defense "regains" accuracy when the mean gain is at least 2 points
 
 
 @dataclass(frozen=True)
-class VictimRef:
+class ReportVictim:
     """A victim as the report names it (its folder's name, made unique with its fingerprint if needed)."""
 
     name: str
@@ -67,7 +67,7 @@ class Entry:
     run_id: int
     key: str  # hash of every setting that decides the run's results
     version: str
-    victim: VictimRef
+    victim: ReportVictim
     recipe: str
     dataset: str
     split: str
@@ -94,7 +94,7 @@ class Entry:
 class Ranking:
     """A victim's robustness on one set of examples: its worst accuracy under attack over the recipes."""
 
-    victim: VictimRef
+    victim: ReportVictim
     dataset: str
     split: str
     n: int
@@ -119,8 +119,8 @@ class Measure:
 class DefenseEntry:
     id: int
     method: str
-    base: VictimRef
-    defended: VictimRef
+    base: ReportVictim
+    defended: ReportVictim
     dataset: str
     parameters: dict[str, Any]
     train_seconds: float
@@ -137,8 +137,8 @@ class DefenseEntry:
 class TransferCell:
     recipe: str
     dataset: str
-    source: VictimRef
-    target: VictimRef
+    source: ReportVictim
+    target: ReportVictim
     run_id: int
     transfer_id: int
     scores: TransferScores
@@ -150,7 +150,7 @@ class TransferCell:
 @dataclass(frozen=True)
 class HumanEntry:
     run_id: int
-    victim: VictimRef
+    victim: ReportVictim
     recipe: str
     raters: int
     items: int
@@ -219,23 +219,17 @@ def _examples(results: Sequence[tuple[int, AttackResult]], labels: Sequence[str]
     )
 
 
-def recipe_label(recipe: str, options: dict[str, Any]) -> str:
-    """The recipe as the report names it: with the options that make a variant of it ("mlm-synonym
-    (max 1 word)"), so two variants of one recipe stay two rows."""
-    parts = []
-    if options.get("profile", "paper") != "paper":
-        parts.append(f"{options['profile']} profile")
-    if options.get("order", "constraints-first") != "constraints-first":
-        parts.append(str(options["order"]))
-    if options.get("max_words") is not None:
-        parts.append(f"max {options['max_words']} word{'s' if options['max_words'] != 1 else ''}")
-    if options.get("budget_protocol"):
-        parts.append(f"{options['budget_protocol']} budget")
-    if options.get("word_list"):
-        parts.append("known words")
-    if options.get("disable"):
-        parts.append("no " + ", ".join(options["disable"]))
-    return f"{recipe} ({'; '.join(parts)})" if parts else recipe
+def recipe_label(recipe: str, options: dict[str, Any], budget: int | None = None) -> str:
+    """The recipe as the report names it: with every option that makes a variant of it ("mlm-synonym
+    (max 1 word)"), so two variants of one recipe stay two rows (``AttackOptions.label``)."""
+    from textrobust.attacks import options as attack_options
+    from textrobust.errors import ParameterError
+
+    try:
+        return attack_options.AttackOptions.from_run(options, budget).label(recipe)
+    except ParameterError:  # stored by a version whose options this one does not take: shown as stored
+        kept = {k: v for k, v in options.items() if k not in attack_options.RUN_KEYS}
+        return f"{recipe} ({canonical_json(kept)})" if kept else recipe
 
 
 def _latest_finished(runs: Sequence[RunRecord], dataset: str | None) -> list[RunRecord]:
@@ -264,8 +258,8 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
     names = _names(sorted(victims.values(), key=lambda v: (Path(v.path).name, v.fingerprint)))
     defended_by = {d.info.defended.fingerprint: d.info.method for d in defenses}
 
-    def ref(victim: VictimInfo) -> VictimRef:
-        return VictimRef(
+    def ref(victim: VictimInfo) -> ReportVictim:
+        return ReportVictim(
             names[victim.fingerprint], victim.type, victim.path, victim.fingerprint,
             defended_by.get(victim.fingerprint), victim.details,
         )  # fmt: skip
@@ -290,7 +284,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
                 key=run.key,
                 version=p.version,
                 victim=ref(p.victim),
-                recipe=recipe_label(p.recipe, p.options),
+                recipe=recipe_label(p.recipe, p.options, p.budget),
                 dataset=p.dataset.name,
                 split=p.dataset.split,
                 n=p.n,
@@ -529,8 +523,8 @@ def _transformer_vs_word(report: Report, seed: int) -> str | None:
             groups[(e.recipe, e.dataset, e.split, e.n)].append(e)
     parts = []
     for (recipe, data, split, n), group in sorted(groups.items()):
-        transformers = [e for e in group if e.victim.type in TRANSFORMER_TYPES]
-        words = [e for e in group if e.victim.type in WORD_TYPES]
+        transformers = [e for e in group if architecture(e.victim.type, e.victim.details) == "transformer"]
+        words = [e for e in group if architecture(e.victim.type, e.victim.details) == "word"]
         difference = _paired_difference(transformers, words, seed)
         if difference is None or difference.mean is None:
             continue

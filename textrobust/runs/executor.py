@@ -22,7 +22,7 @@ from typing import Protocol
 
 from textrobust.attacks.requests import Steps, run_together
 from textrobust.attacks.result import Attack, AttackResult
-from textrobust.errors import DataError, ParameterError, require_at_least
+from textrobust.errors import DataError, require_at_least
 from textrobust.seeding import example_seed, seed_everything
 from textrobust.victims.protocols import Classifier
 
@@ -250,31 +250,3 @@ class ProcessPoolExecutor:
                 yield from future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-# Executor kinds a command can choose (``--executor``): this machine's processes, or Ray actors.
-EXECUTOR_KINDS = ("local", "ray")
-
-
-def make_executor(
-    workers: int | None = 1,
-    *,
-    kind: str = "local",
-    ray_address: str | None = None,
-    gpus_per_worker: float | None = None,
-) -> Executor:
-    """``local``: in-process for one worker (or ``None``), a local process pool for more. ``ray``: Ray actors
-    (``workers=None``: as many as the cluster has room for), on a new local instance or the cluster at
-    ``ray_address``. Everything is checked here, before any work; Ray is imported only when a run starts."""
-    require_at_least("workers", workers, 1)
-    if kind not in EXECUTOR_KINDS:
-        raise ParameterError("executor", f"must be one of {', '.join(EXECUTOR_KINDS)}, got '{kind}'")
-    if kind == "local":
-        if ray_address is not None or gpus_per_worker is not None:
-            which = "ray_address" if ray_address is not None else "gpus_per_worker"
-            raise ParameterError(which, "applies only to the Ray executor")
-        return InProcessExecutor() if workers is None or workers <= 1 else ProcessPoolExecutor(workers)
-    from textrobust.runs.ray_executor import RayExecutor, import_ray
-
-    import_ray()  # not installed: say how to install it now, not when the run starts
-    return RayExecutor(workers, address=ray_address, gpus_per_worker=gpus_per_worker)

@@ -25,6 +25,7 @@ from typing import Any
 from textrobust.errors import ParameterError, TextrobustError, require_at_least
 from textrobust.hub import quiet_loggers
 from textrobust.runs.executor import ExampleResult, Shard, Worker, WorkerSpec
+from textrobust.victims.resolve import VictimRef
 
 INSTALL_HINT = 'the Ray executor needs Ray: pip install "textrobust[distributed]"'
 # How often one shard may lose its worker before the run stops: a shard that kills every worker it meets
@@ -57,25 +58,23 @@ class ShippedVictim:
     that loads it: for clusters whose nodes do not share a file system."""
 
     archive: bytes
-    name: str
+    victim: VictimRef
 
     @classmethod
-    def pack(cls, directory: str | Path) -> ShippedVictim:
-        folder = Path(directory)
+    def pack(cls, victim: VictimRef) -> ShippedVictim:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
-            tar.add(folder, arcname=folder.name)
-        return cls(buffer.getvalue(), folder.name)
+            tar.add(victim.path, arcname=victim.path.name)
+        return cls(buffer.getvalue(), victim)
 
     def __call__(self) -> Any:
-        from textrobust.victims import load_victim
-
         # A loaded victim holds its weights and vocabulary in memory: the unpacked folder goes right after.
         with tempfile.TemporaryDirectory(prefix="textrobust-victim-") as folder:
             with tarfile.open(fileobj=io.BytesIO(self.archive), mode="r") as tar:
                 safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python ≥ 3.11.4
                 tar.extractall(folder, **safe)
-            return load_victim(Path(folder) / self.name)
+            unpacked = replace(self.victim, location=str(Path(folder) / self.victim.path.name))
+            return unpacked.load()
 
 
 class _RayWorker:
@@ -293,8 +292,6 @@ def _cause(error: Any) -> BaseException:
 
 def _shipped(spec: WorkerSpec) -> WorkerSpec:
     """The spec with its saved victim folder carried as bytes (other victims are left as they are)."""
-    from textrobust.runs.jobs import SavedVictim
-
-    if isinstance(spec.load_victim, SavedVictim):
-        return replace(spec, load_victim=ShippedVictim.pack(spec.load_victim.directory))
+    if isinstance(spec.load_victim, VictimRef):
+        return replace(spec, load_victim=ShippedVictim.pack(spec.load_victim))
     return spec

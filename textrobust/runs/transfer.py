@@ -7,50 +7,51 @@ stopped, and a finished one is never repeated. Scores are computed from these ro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textrobust import __version__
+from textrobust.attacks.options import AttackOptions
 from textrobust.data import Dataset
 from textrobust.errors import ParameterError, require_at_least
 from textrobust.progress import progress_bar
 from textrobust.runs.executor import Executor
-from textrobust.runs.jobs import attack_saved_victim
+from textrobust.runs.jobs import attack_victim
 from textrobust.store import Store, TransferRecord, TransferRow, VictimInfo
-from textrobust.victims import load_victim, victim_label_ids
-from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
+from textrobust.victims import victim_label_ids
+from textrobust.victims.resolve import VictimRef, resolve_victim
 
 
 def transfer_run(
     store: Store,
     run_id: int,
-    targets: Sequence[str | Path],
+    targets: Sequence[str | Path | VictimRef],
     *,
     batch_size: int = 64,
     progress: bool = True,
 ) -> list[TransferRecord]:
-    """Replay the successful adversarial texts of run ``run_id`` on each target victim folder."""
+    """Replay the successful adversarial texts of run ``run_id`` on each target victim."""
     require_at_least("batch_size", batch_size, 1)
     if not targets:
         raise ParameterError("targets", "name at least one target victim")
     run = store.run(run_id)
-    configs = [read_config(target) for target in targets]  # every folder checked before any work
+    refs = [resolve_victim(target) for target in targets]  # every victim checked before any work
     source_labels = list(run.parameters.dataset.label_names)
-    for target, config in zip(targets, configs, strict=True):
-        victim_label_ids([str(x) for x in config.get("labels") or []], source_labels, [])
-        if config.get("language", run.parameters.dataset.language) != run.parameters.dataset.language:
+    for ref in refs:
+        victim_label_ids(list(ref.labels or ()), source_labels, [])
+        if ref.language is not None and ref.language != run.parameters.dataset.language:
             raise ParameterError(
-                "targets", f"{target} is a '{config.get('language')}' victim; the run's texts are "
+                "targets", f"{ref.location} is a '{ref.language}' victim; the run's texts are "
                 f"'{run.parameters.dataset.language}'"
             )  # fmt: skip
     successes = [
         (i, r) for i, r in store.iter_results(run_id) if r.status == "success" and r.adversarial_text
     ]
     records = []
-    for target, config in zip(targets, configs, strict=True):
-        info = VictimInfo.from_directory(target, str(config[VICTIM_TYPE_KEY]))
+    for ref in refs:
+        info = VictimInfo.from_ref(ref)
         record = store.start_transfer(run_id, info, __version__)
         if record.status == "finished":
             records.append(record)
@@ -59,12 +60,12 @@ def transfer_run(
             store.set_transfer_status(record.id, "running")
         done = {row.example_index for row in store.transfer_rows(record.id)}
         todo = [(i, r) for i, r in successes if i not in done]
-        target_labels = [str(x) for x in config.get("labels") or []]
+        target_labels = list(ref.labels or ())
         try:
             if todo:
-                victim = load_victim(target)
+                victim = ref.load()
                 with progress_bar(enabled=progress, transient=True) as bar:
-                    task = bar.add_task(f"transfer run {run_id} → {Path(target).name}", total=len(todo))
+                    task = bar.add_task(f"transfer run {run_id} → {ref.path.name}", total=len(todo))
                     for start in range(0, len(todo), batch_size):
                         chunk = todo[start : start + batch_size]
                         originals = victim.predict_proba([r.original_text for _i, r in chunk])
@@ -110,11 +111,12 @@ def transfer_matrix(
     dataset: Dataset,
     store: Store,
     *,
+    options: AttackOptions | None = None,
     split: str = "test",
     n: int | None = 200,
     seed: int = 0,
     mlm: str | None = None,
-    attack_options: dict[str, Any] | None = None,
+    resources: Mapping[str, Any] | None = None,
     workers: int = 1,
     progress: bool = True,
     notify: Callable[[str], None] | None = None,
@@ -124,14 +126,13 @@ def transfer_matrix(
     each run's adversarial texts on every other victim."""
     if len(victims) < 2:
         raise ParameterError("victims", "a transfer matrix needs at least two victims")
-    for victim in victims:
-        read_config(victim)
     names = [str(v) for v in victims]
+    refs = {name: resolve_victim(name) for name in names}  # every victim checked before any work
     runs: dict[str, int] = {}
     for victim in names:
-        outcome = attack_saved_victim(
-            victim, recipe, dataset=dataset, split=split, n=n, seed=seed, mlm=mlm,
-            attack_options=attack_options, store=store, workers=workers, resume=True, progress=progress,
+        outcome = attack_victim(
+            refs[victim], recipe, options=options, dataset=dataset, split=split, n=n, seed=seed, mlm=mlm,
+            resources=resources, store=store, workers=workers, resume=True, progress=progress,
             notify=notify, executor=executor,
         )  # fmt: skip
         runs[victim] = outcome.run.id
@@ -139,7 +140,9 @@ def transfer_matrix(
     for source in names:
         targets = [t for t in names if t != source]
         for target, record in zip(
-            targets, transfer_run(store, runs[source], targets, progress=progress), strict=True
+            targets,
+            transfer_run(store, runs[source], [refs[t] for t in targets], progress=progress),
+            strict=True,
         ):
             transfers[(source, target)] = record.id
     return TransferMatrix(names, runs, transfers)

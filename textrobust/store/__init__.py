@@ -5,6 +5,8 @@ tables and their migrations, ``sqlite`` the ``Store`` itself. ``textrobust.runs`
 ``textrobust.leaderboard`` only reads it.
 """
 
+from pathlib import Path
+
 from textrobust.store.records import (
     DatasetInfo,
     DefenseInfo,
@@ -22,7 +24,11 @@ from textrobust.store.records import (
 from textrobust.store.schema import SCHEMA_VERSION
 from textrobust.store.sqlite import Store, StoreError
 
+# Where commands keep their runs unless told otherwise (``--store``).
+DEFAULT_STORE = Path("runs") / "textrobust.sqlite"
+
 __all__ = [
+    "DEFAULT_STORE",
     "SCHEMA_VERSION",
     "DatasetInfo",
     "DefenseInfo",

@@ -10,9 +10,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textrobust.files import directory_digest
+
+if TYPE_CHECKING:
+    from textrobust.victims.resolve import VictimRef
 
 RunStatus = Literal["running", "interrupted", "finished"]
 
@@ -44,20 +47,26 @@ class VictimInfo:
     details: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @classmethod
-    def from_directory(cls, directory: str | Path, victim_type: str) -> VictimInfo:
+    def from_ref(cls, victim: VictimRef) -> VictimInfo:
+        """The record of a resolved victim (nothing is read again: its kind, place, digest and config)."""
         from textrobust.errors import TextrobustError
         from textrobust.victims.details import describe_saved_victim
 
         try:
-            details: dict[str, Any] | None = describe_saved_victim(directory)
+            details: dict[str, Any] | None = {
+                **describe_saved_victim(victim.location, victim.config),
+                "architecture": victim.architecture,
+            }
         except (TextrobustError, OSError, ValueError, KeyError):  # unusual files: the run is kept, not them
             details = None
-        return cls(
-            type=victim_type,
-            path=str(Path(directory).resolve()),
-            fingerprint=fingerprint_directory(directory),
-            details=details,
-        )
+        return cls(type=victim.kind, path=victim.location, fingerprint=victim.digest, details=details)
+
+    @classmethod
+    def from_directory(cls, directory: str | Path) -> VictimInfo:
+        """The record of the victim saved in ``directory`` (resolved here)."""
+        from textrobust.victims.resolve import resolve_victim
+
+        return cls.from_ref(resolve_victim(directory))
 
 
 @dataclass(frozen=True)

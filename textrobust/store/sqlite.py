@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from textrobust.attacks.result import AttackResult
-from textrobust.errors import TextrobustError
+from textrobust.errors import StoreError
 from textrobust.store.records import (
     DatasetInfo,
     DefenseInfo,
@@ -38,10 +38,6 @@ _JSON_RESULT_FIELDS = ("original_proba", "adversarial_proba", "changes")
 
 def _details(value: str | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(value)
-
-
-class StoreError(TextrobustError):
-    """The store file cannot be opened or does not hold what was asked for."""
 
 
 def _now() -> str:
@@ -70,13 +66,24 @@ def _retry_while_locked(operation: Callable[[], Any], seconds: float = 30.0) -> 
 class Store:
     """A SQLite store of attack runs; open one per process, the process that writes results."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        """Open (and, unless ``read_only``, create) the store at ``path``. A read-only store is never
+        written: a missing file is an error rather than a new store, and every write is refused by SQLite
+        (the leaderboard opens stores this way)."""
         self.path = Path(path)
+        self.read_only = read_only
         if self.path.exists() and self.path.is_dir():
             raise StoreError(
                 f"store path is a directory: {self.path}; pass a file such as runs/textrobust.sqlite"
             )
+        if read_only and not self.path.is_file():
+            raise StoreError(f"no store at {self.path}; run an attack first or pass --store")
         try:
+            if read_only:
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+                self._db.row_factory = sqlite3.Row
+                self._check_version(schema_version(self._db), upgrade=False)
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30.0)
             self._db.row_factory = sqlite3.Row
@@ -84,11 +91,7 @@ class Store:
             # NORMAL in WAL mode: a committed result survives a killed process (not a power cut).
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            version = schema_version(self._db)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by a newer textrobust (schema {version}); upgrade textrobust"
-                )
+            self._check_version(schema_version(self._db), upgrade=True)
             self._db.isolation_level = None  # explicit transactions for the migration
             migrate(self._db)
             # Every write transaction takes the write lock when it begins (BEGIN IMMEDIATE): concurrent
@@ -96,6 +99,17 @@ class Store:
             self._db.isolation_level = "IMMEDIATE"
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}; choose another store file") from None
+
+    def _check_version(self, version: int, upgrade: bool) -> None:
+        """A store of a newer schema is refused; an older one is upgraded (``upgrade``) or refused."""
+        where = f"{self.path} was written by"
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{where} a newer textrobust (schema {version}); upgrade textrobust")
+        if version < SCHEMA_VERSION and not upgrade:
+            raise StoreError(
+                f"{where} an older textrobust (schema {version}); run a command that writes to it "
+                "(attack, transfer, defend) once to upgrade it"
+            )
 
     def close(self) -> None:
         self._db.close()

@@ -82,14 +82,14 @@ def load_weights(directory: Path) -> dict[str, Any]:
 
 def load_victim(directory: str | Path) -> Victim:
     """Load any saved victim from its directory (its config.json says which class it is)."""
+    from textrobust.victims.kinds import VICTIM_KINDS, victim_class
+
     directory = Path(directory)
     config = read_config(directory)
     victim_type = config[VICTIM_TYPE_KEY]
-    from textrobust.victims import VICTIM_TYPES, victim_class
-
-    if victim_type not in VICTIM_TYPES:
-        raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {sorted(VICTIM_TYPES)}")
-    return victim_class(victim_type).load(directory)
+    if victim_type not in VICTIM_KINDS:
+        raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {VICTIM_KINDS.names()}")
+    return victim_class(victim_type).load(directory, config=config)
 
 
 def check_victim_language(

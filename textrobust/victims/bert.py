@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,8 @@ class BertClassifier(TorchVictim):
     """
 
     victim_type = "bert"
+    uses_gpu = True  # a transformer: a GPU worker runs it much faster
+    architecture = "transformer"
 
     def __init__(
         self,
@@ -318,11 +320,14 @@ class BertClassifier(TorchVictim):
         return victim
 
     @classmethod
-    def load(cls, directory: str | Path, device: str = "auto") -> BertClassifier:
+    def load(
+        cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
+    ) -> BertClassifier:
+        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         directory = Path(directory)
-        config = read_config(directory, expected_type=cls.victim_type)
+        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
         adapter = config.get("peft") if isinstance(config.get("peft"), dict) else None
         require_files(directory, list(ADAPTER_FILES) if adapter else [WEIGHTS_FILE])
         if not any(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,13 @@ def safetensors_parameters(path: str | Path) -> tuple[int, str | None]:
     return sum(counts.values()), _DTYPE_NAMES.get(dtype or "", dtype)
 
 
-def describe_saved_victim(directory: str | Path) -> dict[str, Any]:
+def describe_saved_victim(directory: str | Path, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``family``, ``parameters``, ``trainable_parameters``, ``precision``, ``fine_tuning`` and
     ``tokens_per_text`` (mean over the test split of the data it was trained on) of a saved victim
-    (``None`` where the files do not tell, e.g. a LoRA victim's base that is not on this machine)."""
+    (``None`` where the files do not tell, e.g. a LoRA victim's base that is not on this machine).
+    ``config``: the victim's config.json when the caller has read it."""
     directory = Path(directory)
-    config = read_config(directory)
+    config = dict(config) if config is not None else read_config(directory)
     kind = str(config.get(VICTIM_TYPE_KEY))
     if kind in ("quantized", "smoothed"):  # a variant or wrapper: its base's facts, with its own changes
         try:

@@ -27,7 +27,7 @@ instead).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,10 @@ class QuantizedVictim:
     """A saved torch victim with low-precision weights; ``predict_proba`` is the base's door, quantized."""
 
     victim_type = "quantized"
+    trainable = False  # retrain its base instead
+    white_box = False
+    wraps_base = True
+    uses_gpu = False  # the quantized kernels are CPU kernels
 
     def __init__(
         self,
@@ -207,9 +211,12 @@ class QuantizedVictim:
         save_wrapper_config(directory, self.config(), self.base_directory)
 
     @classmethod
-    def load(cls, directory: str | Path, device: str = "auto") -> QuantizedVictim:
+    def load(
+        cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
+    ) -> QuantizedVictim:
+        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         directory = Path(directory)
-        config = read_config(directory, expected_type=cls.victim_type)
+        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
         base_directory = find_base(directory, config, "quantized")
         precision = str(config.get("precision", "int8"))
         if precision not in QUANTIZED_PRECISIONS:

@@ -12,7 +12,7 @@ the text itself, so predictions are deterministic and do not depend on batching.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ class SmoothedVictim:
     """``predict_proba`` is the mean of ``base.predict_proba`` over ``copies`` perturbed copies of a text."""
 
     victim_type = "smoothed"
+    trainable = False  # retrain its base instead
+    white_box = False
+    wraps_base = True
+    uses_gpu = None  # as its base
 
     def __init__(
         self,
@@ -138,11 +142,14 @@ class SmoothedVictim:
         save_wrapper_config(directory, self.config(), self.base_directory)
 
     @classmethod
-    def load(cls, directory: str | Path, device: str = "auto") -> SmoothedVictim:
+    def load(
+        cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
+    ) -> SmoothedVictim:
+        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         from textrobust.resources.neighbours import load_neighbour_table
 
         directory = Path(directory)
-        config = read_config(directory, expected_type=cls.victim_type)
+        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
         base_directory = find_base(directory, config, "smoothed")
         try:
             options = {name: config[name] for name in _FIELDS}

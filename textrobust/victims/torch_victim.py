@@ -24,6 +24,12 @@ class TorchVictim:
     """
 
     victim_type: ClassVar[str]
+    # Capabilities (see ``textrobust.victims.resolve``): a torch victim can be trained, its gradients read.
+    trainable: ClassVar[bool] = True
+    white_box: ClassVar[bool] = True
+    wraps_base: ClassVar[bool] = False
+    uses_gpu: ClassVar[bool | None] = False  # a GPU worker runs it faster
+    architecture: ClassVar[str | None] = None
     # Intra-op threads an attack should give torch on the CPU (None: torch's default, all cores).
     attack_threads: ClassVar[int | None] = None
 

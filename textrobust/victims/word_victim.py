@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -75,6 +75,7 @@ def embedding_matrix(
 class WordVictim(TorchVictim):
     """Shared machinery of the word-level victims; subclasses name their module class and options."""
 
+    architecture = "word"
     victim_type: ClassVar[str]
     min_length: ClassVar[int] = 1
     # A word victim's forward pass is too small to split across cores; measured on 2 cores, one thread
@@ -173,9 +174,12 @@ class WordVictim(TorchVictim):
         save_file(state, str(directory / WEIGHTS_FILE))
 
     @classmethod
-    def load(cls, directory: str | Path, device: str = "auto") -> WordVictim:
+    def load(
+        cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
+    ) -> WordVictim:
+        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         directory = Path(directory)
-        config = read_config(directory, expected_type=cls.victim_type)
+        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
         require_files(directory, [CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE])
         vocab = Vocabulary.load(directory / VOCAB_FILE, WordTokenizer.from_config(config.get("tokenizer")))
         try:

@@ -1,0 +1,263 @@
+"""Running a benchmark: one function per stage, in order — victims, attacks, rating sheets, the transfer
+matrix, defenses, the report. A second call reuses every victim, run, transfer and defense that is already
+finished, so an interrupted benchmark continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textrobust.benchmark.spec import MLM_MODEL, BenchmarkSpec, DefenseSpec, VictimSpec
+from textrobust.data import Dataset
+from textrobust.store import Store
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchmarkOutcome:
+    """What a benchmark wrote: the HTML report (markdown and JSON beside it), and the report itself."""
+
+    html: Path
+    report: Any  # leaderboard.report.Report
+    victims: list[dict[str, Any]]  # one row per victim: accuracy, seconds, trained or reused
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+def train_victims(
+    spec: BenchmarkSpec, dataset: Dataset, *, retrain: bool = False, say: Say = _quiet
+) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """Each victim trained (or reused from its folder): victim name → folder, and a row per victim."""
+    directories, rows = {}, []
+    for victim in spec.victims:
+        directories[victim.name], row = _victim(spec, victim, dataset, retrain, say)
+        rows.append(row)
+    return directories, rows
+
+
+def _victim(
+    spec: BenchmarkSpec, victim: VictimSpec, dataset: Dataset, retrain: bool, say: Say
+) -> tuple[Path, dict[str, Any]]:
+    from textrobust.victims import load_victim
+    from textrobust.victims.evaluation import evaluate_victim
+    from textrobust.victims.training import TrainConfig, train_victim
+
+    directory = spec.folder / victim.name
+    started = time.perf_counter()
+    if (directory / "config.json").exists() and not retrain:
+        model, note = load_victim(directory), "reused"
+    else:
+        say(f"training {victim.name} ({victim.type})")
+        options: dict[str, Any] = {
+            key: getattr(victim, key)
+            for key in ("vectors", "model", "max_length")
+            if getattr(victim, key) is not None
+        }
+        if options.get("vectors") == "none":
+            options["vectors"] = None
+        if options.get("model") == MLM_MODEL:
+            options["model"] = spec.mlm
+        config = TrainConfig(
+            epochs=victim.epochs,
+            batch_size=victim.batch_size,
+            learning_rate=victim.learning_rate,
+            seed=victim.seed if victim.seed is not None else spec.seed,
+            max_train_examples=victim.max_train_examples,
+        )
+        model, report = train_victim(victim.type, dataset, directory, config, **options)
+        note = f"trained {report.epochs_run} epoch{'s' if report.epochs_run != 1 else ''}"
+    test = evaluate_victim(model, dataset, spec.split)
+    row = {
+        "victim": victim.name,
+        f"{spec.split} accuracy": test.accuracy,
+        "seconds": f"{time.perf_counter() - started:.1f}",
+        "note": note,
+    }
+    return directory, row
+
+
+def run_attacks(
+    spec: BenchmarkSpec,
+    dataset: Dataset,
+    directories: dict[str, Path],
+    store: Store,
+    executor: Any,
+    *,
+    progress: bool = True,
+    say: Say = _quiet,
+) -> dict[tuple[str, str], int]:
+    """Every victim under every attack; (victim, recipe) → run id of the attacks with the shared options."""
+    from textrobust.runs.jobs import attack_victim
+
+    run_ids: dict[tuple[str, str], int] = {}
+    for name, directory in directories.items():
+        for attack in spec.attacks:
+            say(f"attacking {name} with {attack.label} (first {spec.n} {spec.split} examples)")
+            outcome = attack_victim(
+                directory, attack.recipe, options=attack.options, dataset=dataset, split=spec.split, n=spec.n,
+                seed=spec.seed, mlm=spec.mlm, store=store, resume=True, progress=progress, executor=executor,
+            )  # fmt: skip
+            if attack.options == spec.shared_options:
+                run_ids[(name, attack.recipe)] = outcome.run.id
+    return run_ids
+
+
+def export_ratings(spec: BenchmarkSpec, store: Store, run_ids: dict[tuple[str, str], int], say: Say) -> None:
+    """The rating sheets of ``[humaneval]``; a kit already written is left alone (raters may be at work)."""
+    from textrobust.leaderboard.humaneval import export_kit
+
+    wanted = spec.humaneval
+    if wanted is None or (spec.folder / "humaneval" / "key.json").exists():
+        return
+    kit = export_kit(
+        store,
+        run_ids[(wanted.victim, wanted.recipe)],
+        spec.folder / "humaneval",
+        n=wanted.n,
+        raters=wanted.raters,
+        seed=spec.seed,
+    )
+    say(f"rating sheets ({kit.items} items, {kit.raters} raters, {kit.language}): {kit.directory}")
+
+
+def run_transfer(
+    spec: BenchmarkSpec,
+    dataset: Dataset,
+    directories: dict[str, Path],
+    store: Store,
+    executor: Any,
+    *,
+    progress: bool = True,
+    say: Say = _quiet,
+) -> None:
+    """The transfer matrix of ``[transfer]``: every victim's adversarial texts replayed on the others."""
+    from textrobust.runs.transfer import transfer_matrix
+
+    if spec.transfer_recipe is None:
+        return
+    say(f"transfer matrix: {spec.transfer_recipe} over {', '.join(directories)}")
+    transfer_matrix(
+        list(directories.values()),
+        spec.transfer_recipe,
+        dataset,
+        store,
+        options=spec.shared_options,
+        split=spec.split,
+        n=spec.transfer_n if spec.transfer_n is not None else spec.n,
+        seed=spec.seed,
+        mlm=spec.mlm,
+        progress=progress,
+        executor=executor,
+    )
+
+
+def run_defenses(
+    spec: BenchmarkSpec,
+    dataset: Dataset,
+    directories: dict[str, Path],
+    store: Store,
+    executor: Any,
+    *,
+    retrain: bool = False,
+    progress: bool = True,
+    say: Say = _quiet,
+) -> None:
+    """Each ``[[defenses]]`` entry made (or reused) and judged against its base under one protocol."""
+    for defense in spec.defenses:
+        _defense(spec, defense, dataset, directories, store, executor, retrain, progress, say)
+
+
+def _defense(
+    spec: BenchmarkSpec,
+    defense: DefenseSpec,
+    dataset: Dataset,
+    directories: dict[str, Path],
+    store: Store,
+    executor: Any,
+    retrain: bool,
+    progress: bool,
+    say: Say,
+) -> None:
+    from textrobust.defenses.defend import defend, defense_of
+    from textrobust.defenses.evaluate import evaluate_defense
+    from textrobust.defenses.settings import DefenseRun
+    from textrobust.defenses.spec import defense_from_mapping
+
+    base = directories[defense.victim]
+    out = spec.folder / defense.name
+    if (out / "config.json").exists() and not retrain:
+        record = defense_of(out)
+    else:
+        run = DefenseRun(
+            seed=spec.seed,
+            mlm=spec.mlm,
+            progress=progress,
+            executor=executor,
+            attack_options=spec.shared_options.to_json(with_budget=True),
+        )
+        method, settings, run = defense_from_mapping(defense.method, defense.table, run)
+        say(f"defending {defense.victim} with {defense.method}")
+        record = defend(base, dataset, out, method, settings, run, notify=say).record()
+    evaluate_defense(
+        out,
+        base,
+        dataset,
+        recipes=list(defense.recipes) if defense.recipes is not None else spec.recipes,
+        n=defense.n if defense.n is not None else spec.n,
+        seed=spec.seed,
+        store=store,
+        mlm=spec.mlm,
+        budget_protocol=defense.budget_protocol,
+        progress=progress,
+        executor=executor,
+        defense=record,
+        attack_options=spec.shared_options.to_json(with_budget=True),
+    )
+
+
+def write_reports(spec: BenchmarkSpec, store: Store, dataset: Dataset) -> tuple[Path, Any]:
+    """The report from the store: HTML (with plots), markdown and JSON beside it."""
+    from textrobust.leaderboard.publish import write_report
+    from textrobust.leaderboard.report import build_report
+
+    report = build_report(store, dataset.name)
+    html = spec.folder / spec.report
+    write_report(report, "html", html)
+    write_report(report, "md", html.with_suffix(".md"))
+    write_report(report, "json", html.with_suffix(".json"))
+    return html, report
+
+
+def run_benchmark(
+    spec: BenchmarkSpec,
+    *,
+    retrain: bool = False,
+    progress: bool = True,
+    say: Say = _quiet,
+    on_victims: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> BenchmarkOutcome:
+    """Do everything ``spec`` lists, reusing what is finished. ``say`` receives one-line notes of what
+    starts; ``on_victims`` the victims' rows as soon as they are ready (before the long attacks)."""
+    from textrobust.data import load_dataset
+
+    dataset = load_dataset(spec.dataset)
+    dataset.split(spec.split)
+    executor = spec.executor.build()
+    spec.folder.mkdir(parents=True, exist_ok=True)
+    directories, rows = train_victims(spec, dataset, retrain=retrain, say=say)
+    if on_victims is not None:
+        on_victims(rows)
+    with Store(spec.folder / "textrobust.sqlite") as store:
+        run_ids = run_attacks(spec, dataset, directories, store, executor, progress=progress, say=say)
+        export_ratings(spec, store, run_ids, say)
+        run_transfer(spec, dataset, directories, store, executor, progress=progress, say=say)
+        run_defenses(spec, dataset, directories, store, executor, retrain=retrain, progress=progress, say=say)
+        html, report = write_reports(spec, store, dataset)
+    return BenchmarkOutcome(html, report, rows)
