@@ -17,8 +17,11 @@ def cache_dir() -> Path:
 
 
 def check_cache_dir() -> Path:
-    """The cache root, checked once before a command works: a folder that exists or can be made, and
-    in which files can be written (a read-only place fails here, not after minutes of work)."""
+    """The cache root, checked before a command that writes into it works: a folder that exists or can be
+    made, and in which files can be written (a read-only place fails here, not after minutes of work).
+
+    It creates the folder and writes and deletes a file in it: only callers about to write the cache
+    call it (the CLI's cache-writing commands), never one that merely reads or lists things."""
     root = cache_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)

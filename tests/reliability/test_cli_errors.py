@@ -262,8 +262,13 @@ READ_ONLY = Path("/proc")  # a read-only file system even for root (these sessio
             {},
         ),
         (
-            "a read-only cache",
-            ["evaluate", "--victim", "wc", "--n", "2"],
+            "a read-only cache, for an attack that builds resources into it",
+            ["attack", "--victim", "wc", "--recipe", "textfooler", "--n", "2", "--store", "runs.sqlite"],
+            {"TEXTROBUST_CACHE": "/proc/textrobust-cache"},
+        ),
+        (
+            "a read-only cache, for training that caches word vectors",
+            ["train", "--victim", "wordcnn", "--max-train", "40", "--out", "new-victim"],
             {"TEXTROBUST_CACHE": "/proc/textrobust-cache"},
         ),
     ],
@@ -279,3 +284,56 @@ def test_read_only_places_are_one_error_line_before_any_work(
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "writ" in lines[0], lines
     assert _snapshot(workspace) == before
+
+
+# Commands that only read stores, victims or data: they must neither create nor probe the cache.
+CACHE_READERS: list[list[str]] = [
+    ["runs", "list", "--store", "runs.sqlite"],
+    ["runs", "show", "1", "--store", "runs.sqlite"],
+    ["leaderboard", "--store", "runs.sqlite", "--format", "md"],
+    ["evaluate", "--victim", "wc", "--n", "2"],
+    ["resources", "status"],
+]
+
+
+@pytest.mark.parametrize("argv", CACHE_READERS, ids=[" ".join(argv[:2]) for argv in CACHE_READERS])
+def test_commands_that_do_not_write_the_cache_leave_it_untouched(
+    argv: list[str], workspace: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(workspace)
+    absent = tmp_path / "absent-cache"
+    monkeypatch.setenv("TEXTROBUST_CACHE", str(absent))
+    assert main(argv) == 0, capsys.readouterr().err
+    assert not absent.exists(), "the command created the cache"
+    # An existing cache: a probe file written and deleted would still change the folder's modification time.
+    existing = tmp_path / "cache"
+    existing.mkdir()
+    stamp = existing.stat().st_mtime_ns
+    monkeypatch.setenv("TEXTROBUST_CACHE", str(existing))
+    assert main(argv) == 0, capsys.readouterr().err
+    assert existing.stat().st_mtime_ns == stamp and not any(existing.iterdir())
+
+
+@pytest.mark.skipif(not (READ_ONLY / "self").exists(), reason="needs Linux /proc as a read-only place")
+def test_a_read_only_cache_does_not_stop_commands_that_only_read(
+    workspace: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("TEXTROBUST_CACHE", "/proc/textrobust-cache")
+    for argv in CACHE_READERS:
+        assert main(argv) == 0, (argv, capsys.readouterr().err)
+    assert main(["runs", "--help"]) == 0 and main(["--version"]) == 0
+
+
+def test_every_cache_writing_command_is_a_real_command() -> None:
+    from textrobust.cli import CACHE_WRITERS, build_parser
+
+    parser = build_parser()
+    groups = {a.dest: a for a in parser._actions if a.dest == "command"}
+    commands = groups["command"].choices
+    for name in CACHE_WRITERS:
+        command, _, subcommand = name.partition(" ")
+        assert command in commands, name
+        if subcommand:
+            leaves = {a.dest: a for a in commands[command]._actions if a.dest == f"{command}_command"}
+            assert subcommand in leaves[f"{command}_command"].choices, name

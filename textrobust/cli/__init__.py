@@ -36,6 +36,16 @@ COMMAND_MODULES = (
     "textrobust.cli.mlm",
 )
 FLAGS_KEY = "_flags"  # per leaf parser: argument dest -> its flag, for ParameterError messages
+# Commands that may build resources into the cache (neighbour tables, word vectors, WordNet lexicons,
+# TextAttack's files): only these check it before they work, so a read-only or misplaced cache fails them
+# at once rather than after minutes of work, and every other command (``runs list``, ``leaderboard``…)
+# leaves the cache alone, even when it is absent or cannot be written.
+CACHE_WRITERS = frozenset(
+    {
+        "train", "demo", "attack", "defend", "transfer", "benchmark",
+        "resources prepare", "resources neighbours",
+    }
+)  # fmt: skip
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -90,6 +100,13 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+def command_name(args: argparse.Namespace) -> str:
+    """The command line's command, with its subcommand for a group: ``attack``, ``runs list``."""
+    command = str(args.command)
+    subcommand = getattr(args, f"{command}_command", None)
+    return f"{command} {subcommand}" if subcommand else command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -101,9 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     debug = bool(getattr(args, "debug", False)) or os.environ.get("TEXTROBUST_DEBUG") == "1"
     try:
-        from textrobust.paths import check_cache_dir
+        if command_name(args) in CACHE_WRITERS:
+            from textrobust.paths import check_cache_dir
 
-        check_cache_dir()  # a misconfigured or read-only cache fails here, before any work
+            check_cache_dir()  # a misconfigured or read-only cache fails here, before any work
         return int(args.func(args) or 0)
     except TextrobustError as exc:
         if debug:
