@@ -23,17 +23,16 @@ from textrobust.attacks.constraints import (
     QueryBudget,
     SamePartOfSpeech,
     SentenceSimilarity,
-    Step,
     Stopwords,
+    Substitution,
     WordEmbeddingCosine,
 )
 from textrobust.attacks.engine import WordSubstitutionAttack
 from textrobust.attacks.goals import UntargetedLabelFlip
-from textrobust.attacks.oracle import AttackError
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.attacks.search import GreedyByImportance
 from textrobust.data.text import is_word, split_text
-from textrobust.errors import ResourceMissingError
+from textrobust.errors import AttackError, ResourceMissingError
 
 WEIGHTS = {
     "good": 2.0,
@@ -158,8 +157,8 @@ def test_max_words_changed_caps_the_number_of_substitutions() -> None:
 
 def test_word_embedding_cosine_rejects_far_and_unknown_words() -> None:
     table = TinyNeighbourTable(NEIGHBOURS)
-    step = Step(split_text("good film"), split_text("good film"), 0, frozenset())
-    reasons = WordEmbeddingCosine(table, 0.5).check_candidates(step, ["great", "bad", "zzz"])
+    substitution = Substitution(split_text("good film"), split_text("good film"), 0, frozenset())
+    reasons = WordEmbeddingCosine(table, 0.5).check_candidates(substitution, ["great", "bad", "zzz"])
     assert reasons[0] is None
     assert reasons[1].startswith("word cosine 0.300")
     assert reasons[2] == "not in the embedding vocabulary"
@@ -168,11 +167,11 @@ def test_word_embedding_cosine_rejects_far_and_unknown_words() -> None:
 def test_same_part_of_speech_allows_noun_verb_swaps_only_when_asked() -> None:
     tagger = DictTagger({"run": "VERB", "quickly": "ADV", "film": "NOUN", "show": "NOUN", "play": "VERB"})
     text = split_text("the film ends")
-    step = Step(text, text, 1, frozenset())
-    strict = SamePartOfSpeech(tagger).check_candidates(step, ["show", "play", "quickly"])
+    substitution = Substitution(text, text, 1, frozenset())
+    strict = SamePartOfSpeech(tagger).check_candidates(substitution, ["show", "play", "quickly"])
     assert strict[0] is None and strict[1] == "part of speech VERB ≠ NOUN" and strict[2] is not None
     loose = SamePartOfSpeech(tagger, allow_noun_verb_swap=True).check_candidates(
-        step, ["show", "play", "quickly"]
+        substitution, ["show", "play", "quickly"]
     )
     assert loose[0] is None and loose[1] is None and loose[2] is not None
 
@@ -180,19 +179,21 @@ def test_same_part_of_speech_allows_noun_verb_swaps_only_when_asked() -> None:
 def test_part_of_speech_tags_all_candidates_in_one_batch() -> None:
     tagger = DictTagger({})
     text = split_text("one two three four five six seven eight nine ten eleven")
-    SamePartOfSpeech(tagger, window=2).check_candidates(Step(text, text, 5, frozenset()), ["a1", "b1", "c1"])
+    SamePartOfSpeech(tagger, window=2).check_candidates(
+        Substitution(text, text, 5, frozenset()), ["a1", "b1", "c1"]
+    )
     assert tagger.calls == 1
 
 
 def test_sentence_similarity_compares_a_window_around_the_change() -> None:
     encoder = HashingEncoder()
     text = split_text("w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12")
-    step = Step(text, text, 10, frozenset())
+    substitution = Substitution(text, text, 10, frozenset())
     windowed = SentenceSimilarity(encoder, 0.0, window=3)
     whole = SentenceSimilarity(encoder, 0.0, window=None)
     # One word of 3 changed vs one of 12: the window sees a bigger change.
-    assert windowed.scores(step, ["zz"])[0] == pytest.approx(2 / 3, abs=1e-6)
-    assert whole.scores(step, ["zz"])[0] == pytest.approx(11 / 12, abs=1e-6)
+    assert windowed.scores(substitution, ["zz"])[0] == pytest.approx(2 / 3, abs=1e-6)
+    assert whole.scores(substitution, ["zz"])[0] == pytest.approx(11 / 12, abs=1e-6)
     assert encoder.calls[-1] == 2  # reference + one candidate, one call
 
 
@@ -200,7 +201,7 @@ def test_sentence_similarity_angular_metric_and_threshold_reasons() -> None:
     constraint = SentenceSimilarity(HashingEncoder(), threshold=1 - 0.3 / math.pi, metric="angular")
     assert constraint.similarity(np.array([1.0, 0.0]))[1] == pytest.approx(0.5)
     text = split_text("good film plot here now")
-    reasons = constraint.check_candidates(Step(text, text, 0, frozenset()), ["great"])
+    reasons = constraint.check_candidates(Substitution(text, text, 0, frozenset()), ["great"])
     assert reasons[0].startswith("sentence similarity 0.")
 
 
@@ -214,9 +215,9 @@ def test_sentence_similarity_against_current_or_original_text() -> None:
     encoder = HashingEncoder()
     original = split_text("aa bb cc dd")
     current = original.replace(0, "zz")
-    step = Step(original, current, 1, frozenset({0}))
-    to_original = SentenceSimilarity(encoder, 0.0, compare_to="original").scores(step, ["yy"])[0]
-    to_current = SentenceSimilarity(encoder, 0.0, compare_to="current").scores(step, ["yy"])[0]
+    substitution = Substitution(original, current, 1, frozenset({0}))
+    to_original = SentenceSimilarity(encoder, 0.0, compare_to="original").scores(substitution, ["yy"])[0]
+    to_current = SentenceSimilarity(encoder, 0.0, compare_to="current").scores(substitution, ["yy"])[0]
     assert to_original == pytest.approx(0.5) and to_current == pytest.approx(0.75)
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from tests.stand_ins import KeywordModel, LinearGradientModel
 from textrobust.attacks.goals import UntargetedLabelFlip
-from textrobust.attacks.oracle import AttackError, QueryOracle
+from textrobust.attacks.oracle import QueryOracle
+from textrobust.errors import AttackError
 
 WEIGHTS = {"good": 2.0, "bad": -2.0, "film": 0.3}
 

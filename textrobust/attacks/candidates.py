@@ -1,4 +1,9 @@
-"""Candidate generators: where replacement words come from (embedding neighbours, a masked LM, WordNet)."""
+"""Candidate generators: where replacement words come from (embedding neighbours, a masked LM, WordNet).
+
+What counts as a candidate among the proposals (their case, the word itself, phrases) is the generator's
+``rule`` (``textrobust.attacks.policies``): textrobust's ``WHOLE_WORDS`` by default, TextAttack's in its
+profile.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from typing import Any, Literal, Protocol
 
 from textrobust.attacks.lazy import Lazy, resolve
 from textrobust.attacks.mlm import MaskedLanguageModel
-from textrobust.attacks.requests import Steps, run_now
-from textrobust.data.text import SplitText, is_word, match_case, same_word
+from textrobust.attacks.policies import WHOLE_WORDS, CandidateRule, above_floor
+from textrobust.attacks.requests import Steps, at_once, steps_of
+from textrobust.data.text import SplitText
+from textrobust.errors import require_at_least, require_one_of
 
 # Universal POS tag -> WordNet POS.
 WORDNET_POS = {"NOUN": "n", "VERB": "v", "ADJ": "a", "ADV": "r"}
@@ -31,40 +38,9 @@ class CandidateGenerator(Protocol):
     def describe(self) -> dict[str, Any]: ...
 
 
-def _clean(original: str, proposals: Sequence[str], k: int | None) -> list[str]:
-    """Whole single words, not the original, no duplicates, in the original's case; at most ``k``."""
-    seen: set[str] = set()
-    kept: list[str] = []
-    for proposal in proposals:
-        word = match_case(original, proposal)
-        key = word.casefold()
-        if key in seen or not is_word(word) or same_word(word, original):
-            continue
-        if "_" in word and "_" not in original:  # WordNet's multi-word lemmas ("ice_cream")
-            continue
-        seen.add(key)
-        kept.append(word)
-        if k is not None and len(kept) >= k:
-            break
-    return kept
-
-
-def textattack_case(word: str, reference: str) -> str:
-    """``word`` in ``reference``'s case as TextAttack's ``recover_word_case`` does it (lower, UPPER,
-    Capitalised, otherwise as given)."""
-    if reference.islower():
-        return word.lower()
-    if reference.isupper() and len(reference) > 1:
-        return word.upper()
-    if reference[:1].isupper() and reference[1:].islower():
-        return word.capitalize()
-    return word
-
-
-def _textattack_clean(original: str, proposals: Sequence[str]) -> list[str]:
-    """TextAttack's filter: any proposal but the word itself (case-sensitive), no WordNet phrases,
-    duplicates dropped (they would give the same text)."""
-    return list(dict.fromkeys(p for p in proposals if p != original and "_" not in p))
+def _rule(rule: CandidateRule) -> dict[str, Any]:
+    """The rule in ``describe``, when it is not the default."""
+    return {} if rule == WHOLE_WORDS else {"rule": rule.name}
 
 
 class _WordCache:
@@ -96,12 +72,13 @@ class EmbeddingNeighbours:
     name = "embedding-neighbours"
 
     def __init__(
-        self, table: Any | Lazy[Any], k: int = 50, min_cos: float = 0.0, *, textattack: bool = False
+        self, table: Any | Lazy[Any], k: int = 50, min_cos: float = 0.0, *, rule: CandidateRule = WHOLE_WORDS
     ) -> None:
+        require_at_least("k", k, 1)
         self._table = table
         self.k = k
         self.min_cos = min_cos
-        self.textattack = textattack  # TextAttack's case rule and filter (``WordSwapEmbedding``)
+        self.rule = rule
         self._cache = _WordCache()
 
     @property
@@ -119,18 +96,13 @@ class EmbeddingNeighbours:
             found = self._cache.get(key)
             if found is None:
                 neighbours = self.table.neighbours(original.lower(), k=self.k, min_cos=self.min_cos)
-                words = [word for word, _cos in neighbours]
-                if self.textattack:
-                    found = _textattack_clean(original, [textattack_case(w, original) for w in words])
-                else:
-                    found = _clean(original, words, self.k)
+                found = self.rule.clean(original, [word for word, _cos in neighbours], self.k)
                 self._cache.put(key, found)
             out.append(found)
         return out
 
     def describe(self) -> dict[str, Any]:
-        described = {"generator": self.name, "k": self.k, "min_cos": self.min_cos}
-        return described | ({"textattack": True} if self.textattack else {})
+        return {"generator": self.name, "k": self.k, "min_cos": self.min_cos} | _rule(self.rule)
 
 
 class MaskedLMCandidates:
@@ -153,14 +125,12 @@ class MaskedLMCandidates:
         min_log_prob: float | None = None,
         max_pieces: int = 3,
         *,
-        textattack: bool = False,
+        rule: CandidateRule = WHOLE_WORDS,
     ) -> None:
-        if method not in ("mask", "in-context"):
-            raise ValueError(f"unknown masked-LM method {method!r}")
-        if textattack and method != "mask":
-            raise ValueError("TextAttack's word-piece proposals exist for method='mask' (BAE) only")
-        # TextAttack's BAE: word pieces count as words ("##ly" -> "ly"), no case matching.
-        self.textattack = textattack
+        require_one_of("method", method, ("mask", "in-context"))
+        require_at_least("k", k, 1)
+        require_at_least("max_pieces", max_pieces, 1)
+        self.rule = rule
         self._mlm = mlm
         self.k = k
         self.method = method
@@ -174,29 +144,22 @@ class MaskedLMCandidates:
     def prepare(self) -> None:
         self.mlm  # noqa: B018 - loads it
 
-    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
-        return run_now(self.candidates_steps(text, indices))
-
     def candidates_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
+        """One list of candidate words per index, all positions in one masked-LM batch."""
         if not indices:
             return []
         mlm = self.mlm
-        if self.textattack:
-            words = yield from mlm.at_mask_textattack_steps(text, indices, self.k)
-            return [_textattack_clean(text.words[i], found) for i, found in zip(indices, words, strict=True)]
         if self.method == "mask":
-            stepwise = getattr(mlm, "at_mask_steps", None)  # other masked-LM objects answer at once
-            if stepwise is not None:
-                proposals = yield from stepwise(text, indices, self.k)
-            else:
-                proposals = mlm.at_mask(text, indices, self.k)
+            proposals = yield from self.rule.fill_mask_steps(mlm, text, indices, self.k, self.min_log_prob)
         else:
-            proposals = mlm.in_context(text, indices, self.k, max_pieces=self.max_pieces)
-        out = []
-        for index, scored in zip(indices, proposals, strict=True):
-            words = [w for w, lp in scored if self.min_log_prob is None or lp >= self.min_log_prob]
-            out.append(_clean(text.words[index], words, self.k))
-        return out
+            scored = mlm.in_context(text, indices, self.k, max_pieces=self.max_pieces)
+            proposals = [above_floor(found, self.min_log_prob) for found in scored]
+        return [
+            self.rule.clean(text.words[index], found, self.k)
+            for index, found in zip(indices, proposals, strict=True)
+        ]
+
+    candidates = at_once(candidates_steps)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -205,7 +168,7 @@ class MaskedLMCandidates:
             "k": self.k,
             "method": self.method,
             "min_log_prob": self.min_log_prob,
-            **({"textattack": True} if self.textattack else {}),
+            **_rule(self.rule),
         }
 
 
@@ -227,12 +190,13 @@ class WordNetSynonyms:
         pos_tagger: Any | Lazy[Any] | None = None,
         k: int | None = None,
         *,
-        textattack: bool = False,
+        rule: CandidateRule = WHOLE_WORDS,
     ) -> None:
+        require_at_least("k", k, 1)
         self._wordnet = wordnet
         self._pos_tagger = pos_tagger
         self.k = k
-        self.textattack = textattack  # TextAttack's filter: the word's own lemma in another case stays
+        self.rule = rule
         self._cache = _WordCache()
         self._tags: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
 
@@ -274,18 +238,14 @@ class WordNetSynonyms:
             key = (original, pos)
             found = self._cache.get(key)
             if found is None:
-                if self.textattack:
-                    lemmas = self.wordnet.synonyms(original, pos=pos, keep_word=True)
-                    found = _textattack_clean(original, lemmas)
-                else:
-                    found = _clean(original, self.wordnet.synonyms(original.lower(), pos=pos), self.k)
+                found = self.rule.clean(original, self.rule.synonyms(self.wordnet, original, pos), self.k)
                 self._cache.put(key, found)
             out.append(found)
         return out
 
     def describe(self) -> dict[str, Any]:
         described = {"generator": self.name, "k": self.k, "pos_filtered": self._pos_tagger is not None}
-        return described | ({"textattack": True} if self.textattack else {})
+        return described | _rule(self.rule)
 
 
 class CandidateCache:
@@ -296,20 +256,16 @@ class CandidateCache:
         self.generator = generator
         self._found: dict[tuple[tuple[str, ...], int], list[str]] = {}
 
-    def generate(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
-        return run_now(self.generate_steps(text, indices))
-
     def generate_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
+        """The raw candidates of each index; only positions not generated before reach the generator."""
         missing = [i for i in dict.fromkeys(indices) if (text.words, i) not in self._found]
         if missing:
-            stepwise = getattr(self.generator, "candidates_steps", None)
-            if stepwise is not None:
-                generated = yield from stepwise(text, missing)
-            else:
-                generated = self.generator.candidates(text, missing)
+            generated = yield from steps_of(self.generator, "candidates", text, missing)
             for index, found in zip(missing, generated, strict=True):
                 self._found[(text.words, index)] = found
         return [self._found[(text.words, i)] for i in indices]
+
+    generate = at_once(generate_steps)
 
     def has(self, text: SplitText, index: int) -> bool:
         return (text.words, index) in self._found

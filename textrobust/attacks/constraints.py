@@ -2,9 +2,9 @@
 
 Two kinds: a *position* constraint decides whether a word may be changed at all (checked before
 any candidate is generated, so it costs nothing); a *candidate* constraint judges the candidate
-words for one position together, in one vectorised call. Both see a ``Step``: the original text,
-the current text (earlier substitutions applied), the position and the positions already changed.
-Because a step is a pure function of the original text and the substitutions made so far, a
+words for one position together, in one vectorised call. Both see a ``Substitution``: the original
+text, the current text (earlier substitutions applied), the position and the positions already changed.
+Because a substitution is a pure function of the original text and the substitutions made before it, a
 stored result can be re-checked by replaying its changes in order (``recheck`` in the engine).
 """
 
@@ -19,8 +19,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from textrobust.attacks.lazy import Lazy, resolve
-from textrobust.attacks.requests import Call, Steps, run_now
+from textrobust.attacks.requests import Call, Steps, at_once, steps_of
 from textrobust.data.text import SplitText, WordRule, is_word
+from textrobust.errors import ParameterError, require_at_least, require_one_of
 
 # The names recipes and the CLI use to switch constraints off.
 CONSTRAINT_NAMES = (
@@ -37,7 +38,7 @@ CONSTRAINT_NAMES = (
 
 
 @dataclass(frozen=True)
-class Step:
+class Substitution:
     """One substitution under consideration: word ``index`` of ``current``."""
 
     original: SplitText
@@ -52,7 +53,7 @@ class PositionConstraint(Protocol):
 
     name: str
 
-    def check_position(self, step: Step) -> str | None: ...
+    def check_position(self, substitution: Substitution) -> str | None: ...
 
 
 @runtime_checkable
@@ -61,7 +62,7 @@ class CandidateConstraint(Protocol):
 
     name: str
 
-    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]: ...
+    def check_candidates(self, substitution: Substitution, candidates: Sequence[str]) -> list[str | None]: ...
 
 
 class _Base:
@@ -79,8 +80,8 @@ class NoRepeatModification(_Base):
 
     name = "repeat"
 
-    def check_position(self, step: Step) -> str | None:
-        return "word already changed" if step.index in step.modified else None
+    def check_position(self, substitution: Substitution) -> str | None:
+        return "word already changed" if substitution.index in substitution.modified else None
 
 
 class Stopwords(_Base):
@@ -102,8 +103,8 @@ class Stopwords(_Base):
     def prepare(self) -> None:
         self.stopwords  # noqa: B018
 
-    def check_position(self, step: Step) -> str | None:
-        word = step.original.words[step.index]
+    def check_position(self, substitution: Substitution) -> str | None:
+        word = substitution.original.words[substitution.index]
         key = word if self.case_sensitive else word.lower()
         return f"'{word}' is a stopword" if key in self.stopwords else None
 
@@ -120,7 +121,8 @@ class MaxWordsChanged(_Base):
 
     def __init__(self, fraction: float, min_words: int = 1, cap: int | None = None) -> None:
         if not 0 < fraction <= 1:
-            raise ValueError("fraction must be in (0, 1]")
+            raise ParameterError("fraction", f"must be in (0, 1], got {fraction}")
+        require_at_least("min_words", min_words, 0)
         self.fraction = fraction
         self.min_words = min_words
         self.cap = cap
@@ -129,11 +131,10 @@ class MaxWordsChanged(_Base):
         limit = max(self.min_words, math.floor(self.fraction * num_words + 1e-9))
         return limit if self.cap is None else min(limit, self.cap)
 
-    def check_position(self, step: Step) -> str | None:
-        limit = self.limit(len(step.original))
-        if len(step.modified) >= limit:
-            return f"{len(step.modified)} of {len(step.original)} words already changed (limit {limit})"
-        return None
+    def check_position(self, substitution: Substitution) -> str | None:
+        changed, total = len(substitution.modified), len(substitution.original)
+        limit = self.limit(total)
+        return f"{changed} of {total} words already changed (limit {limit})" if changed >= limit else None
 
     def describe(self) -> dict[str, Any]:
         described = {"constraint": self.name, "fraction": self.fraction, "min_words": self.min_words}
@@ -156,8 +157,8 @@ class WordEmbeddingCosine(_Base):
     def prepare(self) -> None:
         self.table  # noqa: B018
 
-    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
-        original = step.original.words[step.index].lower()
+    def check_candidates(self, substitution: Substitution, candidates: Sequence[str]) -> list[str | None]:
+        original = substitution.original.words[substitution.index].lower()
         reasons: list[str | None] = []
         for candidate in candidates:
             cosine = self.table.cosine(original, candidate.lower())
@@ -200,8 +201,9 @@ class SamePartOfSpeech(_Base):
         window_after: int | None = None,
         context: Literal["current", "original"] = "current",
     ) -> None:
-        if context not in ("current", "original"):
-            raise ValueError(f"context must be 'current' or 'original', not {context!r}")
+        require_one_of("context", context, ("current", "original"))
+        require_at_least("window", window, 0)
+        require_at_least("window_after", window_after, 0)
         self._tagger = tagger
         self.allow_noun_verb_swap = allow_noun_verb_swap
         self.window = window
@@ -236,15 +238,15 @@ class SamePartOfSpeech(_Base):
     def _tag_windows(self, windows: list[tuple[str, ...]]) -> list[list[str]]:
         return self.tagger.tag_batch([list(w) for w in windows])
 
-    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
-        return run_now(self.check_candidates_steps(step, candidates))
-
-    def check_candidates_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str | None]]:
-        reference, position = self._window(step.original, step.index)
+    def check_candidates_steps(
+        self, substitution: Substitution, candidates: Sequence[str]
+    ) -> Steps[list[str | None]]:
+        """Why each candidate's tag differs from the word's (None: the same, or a NOUN↔VERB swap allowed)."""
+        reference, position = self._window(substitution.original, substitution.index)
         windows = [reference]
-        context = step.current if self.context == "current" else step.original
+        context = substitution.current if self.context == "current" else substitution.original
         for candidate in candidates:
-            words, _ = self._window(context.replace(step.index, candidate), step.index)
+            words, _ = self._window(context.replace(substitution.index, candidate), substitution.index)
             windows.append(words)
         tags = yield from self._tags(windows)
         wanted = tags[0][position]
@@ -256,6 +258,8 @@ class SamePartOfSpeech(_Base):
             )
             reasons.append(None if ok else f"part of speech {got} ≠ {wanted}")
         return reasons
+
+    check_candidates = at_once(check_candidates_steps)
 
     def describe(self) -> dict[str, Any]:
         described = {
@@ -294,10 +298,10 @@ class SentenceSimilarity(_Base):
         skip_short_texts: bool = False,
         cache_size: int = 8192,
     ) -> None:
-        if metric not in ("cosine", "angular"):
-            raise ValueError(f"unknown metric {metric!r}")
-        if compare_to not in ("original", "current"):
-            raise ValueError(f"compare_to must be 'original' or 'current', not {compare_to!r}")
+        require_one_of("metric", metric, ("cosine", "angular"))
+        require_one_of("compare_to", compare_to, ("original", "current"))
+        require_at_least("window", window, 1)
+        require_at_least("cache_size", cache_size, 1)
         self._encoder = encoder
         self.threshold = threshold
         self.metric = metric
@@ -315,15 +319,12 @@ class SentenceSimilarity(_Base):
     def prepare(self) -> None:
         self.encoder  # noqa: B018
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Rows L2-normalised; cached by text."""
-        return run_now(self.encode_steps(texts))
-
     def _unit_vectors(self, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(self.encoder.encode(texts), dtype=np.float32)
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def encode_steps(self, texts: Sequence[str]) -> Steps[np.ndarray]:
+        """The texts' sentence vectors, rows L2-normalised; cached by text."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
             encoder = self.encoder
@@ -338,6 +339,8 @@ class SentenceSimilarity(_Base):
             self._vectors.popitem(last=False)
         return np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
 
+    encode = at_once(encode_steps)
+
     def similarity(self, cosines: np.ndarray) -> np.ndarray:
         cosines = np.clip(cosines, -1.0, 1.0)
         if self.metric == "angular":
@@ -349,36 +352,37 @@ class SentenceSimilarity(_Base):
             return self.short_text_threshold
         return self.threshold
 
-    def scores(self, step: Step, candidates: Sequence[str]) -> np.ndarray:
+    def scores_steps(self, substitution: Substitution, candidates: Sequence[str]) -> Steps[np.ndarray]:
         """The similarity of each candidate (in this constraint's metric)."""
-        return run_now(self.scores_steps(step, candidates))
-
-    def scores_steps(self, step: Step, candidates: Sequence[str]) -> Steps[np.ndarray]:
         if not candidates:
             return np.zeros(0, dtype=np.float32)
-        if self.skip_short_texts and self.window is not None and len(step.original) < self.window:
+        if self.skip_short_texts and self.window is not None and len(substitution.original) < self.window:
             return np.ones(len(candidates), dtype=np.float32)
-        reference_text = step.original if self.compare_to == "original" else step.current
-        texts = [reference_text.window(step.index, self.window)]
-        texts += [step.current.replace(step.index, c).window(step.index, self.window) for c in candidates]
+        index, current = substitution.index, substitution.current
+        reference_text = substitution.original if self.compare_to == "original" else current
+        texts = [reference_text.window(index, self.window)]
+        texts += [current.replace(index, c).window(index, self.window) for c in candidates]
         vectors = yield from self.encode_steps(texts)
         return self.similarity(vectors[1:] @ vectors[0])
 
-    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
-        return run_now(self.check_candidates_steps(step, candidates))
+    scores = at_once(scores_steps)
 
-    def check_candidates_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str | None]]:
-        threshold = self.threshold_for(step.original)
-        scores = yield from self.scores_steps(step, candidates)
+    def check_candidates_steps(
+        self, substitution: Substitution, candidates: Sequence[str]
+    ) -> Steps[list[str | None]]:
+        """Why each candidate is too dissimilar (None: similar enough)."""
+        threshold = self.threshold_for(substitution.original)
+        scores = yield from self.scores_steps(substitution, candidates)
         return [None if s >= threshold else f"sentence similarity {s:.3f} < {threshold:.3f}" for s in scores]
 
-    def text_similarity(self, a: str, b: str) -> float:
-        """Cosine between two whole texts (reported in results)."""
-        return run_now(self.text_similarity_steps(a, b))
+    check_candidates = at_once(check_candidates_steps)
 
     def text_similarity_steps(self, a: str, b: str) -> Steps[float]:
+        """Cosine between two whole texts (reported in results)."""
         vectors = yield from self.encode_steps([a, b])
         return float(np.clip(vectors[0] @ vectors[1], -1.0, 1.0))
+
+    text_similarity = at_once(text_similarity_steps)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -398,10 +402,10 @@ class StopwordCandidate(Stopwords):
 
     name = "stopword-candidate"
 
-    def check_position(self, step: Step) -> str | None:
+    def check_position(self, substitution: Substitution) -> str | None:
         return None
 
-    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+    def check_candidates(self, substitution: Substitution, candidates: Sequence[str]) -> list[str | None]:
         stopwords = self.stopwords
         return [f"'{c}' is a stopword" if c.lower() in stopwords else None for c in candidates]
 
@@ -425,7 +429,7 @@ class KnownWord(_Base):
     def prepare(self) -> None:
         self.words  # noqa: B018
 
-    def check_candidates(self, step: Step, candidates: Sequence[str]) -> list[str | None]:
+    def check_candidates(self, substitution: Substitution, candidates: Sequence[str]) -> list[str | None]:
         words = self.words
         return [None if words.is_known(c) else f"'{c}' is not in the word list" for c in candidates]
 
@@ -439,8 +443,7 @@ class QueryBudget(_Base):
     name = "budget"
 
     def __init__(self, max_queries: int) -> None:
-        if max_queries < 1:
-            raise ValueError("a query budget must be at least 1")
+        require_at_least("max_queries", max_queries, 1)
         self.max_queries = max_queries
 
     def describe(self) -> dict[str, Any]:
@@ -461,41 +464,36 @@ class CandidateFilter:
         self.candidate_constraints = [c for c in constraints if isinstance(c, CandidateConstraint)]
         self.rejections: Counter[str] = Counter()
 
-    def position_reason(self, step: Step) -> str | None:
-        """Why word ``step.index`` may not be changed (``"name: reason"``), or None when it may."""
+    def position_reason(self, substitution: Substitution) -> str | None:
+        """Why word ``substitution.index`` may not be changed (``"name: reason"``), or None when it may."""
         for constraint in self.position_constraints:
-            reason = constraint.check_position(step)
+            reason = constraint.check_position(substitution)
             if reason is not None:
                 return f"{constraint.name}: {reason}"
         return None
 
-    def filter(self, step: Step, candidates: Sequence[str]) -> list[str]:
-        """The candidates every candidate constraint accepts (cheap constraints first, as ordered)."""
-        return run_now(self.filter_steps(step, candidates))
-
-    def words(self, step: Step, candidates: Sequence[str]) -> list[str]:
+    def single_words(self, substitution: Substitution, candidates: Sequence[str]) -> list[str]:
         """The candidates that are single words other than the current one (no constraint checked yet)."""
-        current_word = step.current.words[step.index]
+        current_word = substitution.current.words[substitution.index]
         return [c for c in candidates if is_word(c, self.word_rule) and c != current_word]
 
-    def filter_steps(self, step: Step, candidates: Sequence[str]) -> Steps[list[str]]:
-        alive = self.words(step, candidates)
+    def filter_steps(self, substitution: Substitution, candidates: Sequence[str]) -> Steps[list[str]]:
+        """The candidates every candidate constraint accepts (cheap constraints first, as ordered)."""
+        alive = self.single_words(substitution, candidates)
         for constraint in self.candidate_constraints:
             if not alive:
                 break
-            stepwise = getattr(constraint, "check_candidates_steps", None)
-            if stepwise is not None:
-                verdicts = yield from stepwise(step, alive)
-            else:
-                verdicts = constraint.check_candidates(step, alive)
+            verdicts = yield from steps_of(constraint, "check_candidates", substitution, alive)
             rejected = sum(v is not None for v in verdicts)
             if rejected:
                 self.rejections[constraint.name] += rejected
                 alive = [c for c, v in zip(alive, verdicts, strict=True) if v is None]
         return alive
 
-    def violations(self, step: Step, replacement: str, tolerance: float) -> list[str]:
-        """Every constraint the substitution of ``replacement`` at ``step`` breaks, as ``"name: reason"``.
+    filter = at_once(filter_steps)
+
+    def violations(self, substitution: Substitution, replacement: str, tolerance: float) -> list[str]:
+        """Every constraint that ``replacement`` at ``substitution`` breaks, as ``"name: reason"``.
 
         Sentence similarity is allowed ``tolerance`` below its threshold: scores re-computed later may
         differ in the last float digits (the encoder batches texts differently).
@@ -503,19 +501,19 @@ class CandidateFilter:
         found = [
             f"{constraint.name}: {reason}"
             for constraint in self.position_constraints
-            if (reason := constraint.check_position(step)) is not None
+            if (reason := constraint.check_position(substitution)) is not None
         ]
         for constraint in self.candidate_constraints:
             if isinstance(constraint, SentenceSimilarity):
-                score = float(constraint.scores(step, [replacement])[0])
-                threshold = constraint.threshold_for(step.original)
+                score = float(constraint.scores(substitution, [replacement])[0])
+                threshold = constraint.threshold_for(substitution.original)
                 reason = (
                     None
                     if score >= threshold - tolerance
                     else f"sentence similarity {score:.4f} < {threshold}"
                 )
             else:
-                reason = constraint.check_candidates(step, [replacement])[0]
+                reason = constraint.check_candidates(substitution, [replacement])[0]
             if reason is not None:
                 found.append(f"{constraint.name}: {reason}")
         return found

@@ -15,11 +15,11 @@ from textrobust.attacks.constraints import (
     PositionConstraint,
     QueryBudget,
     SentenceSimilarity,
-    Step,
+    Substitution,
 )
 from textrobust.attacks.goals import Goal
 from textrobust.attacks.oracle import QueryOracle
-from textrobust.attacks.requests import Steps, run_now
+from textrobust.attacks.requests import Steps, at_once, steps_of
 from textrobust.attacks.result import AttackResult
 from textrobust.attacks.search import Problem, Search
 from textrobust.data.text import WordRule, is_word, split_text
@@ -115,12 +115,10 @@ class WordSubstitutionAttack:
         }
 
     # -- attacking -----------------------------------------------------------------------------
-    def attack(self, text: str, label: int, victim: Classifier) -> AttackResult:
-        return run_now(self.attack_steps(text, label, victim))
-
     def attack_steps(self, text: str, label: int, victim: Classifier) -> Steps[AttackResult]:
-        """``attack`` as steps: every model call is yielded, so a worker can pool the calls of several
-        examples into shared batches (``textrobust.attacks.requests.run_together``)."""
+        """Attack one example; ``queries`` in the result is what the attack spent on ``victim``. As steps,
+        every model call is yielded, so a worker can pool the calls of several examples into shared
+        batches (``textrobust.attacks.requests.run_together``)."""
         started = time.perf_counter()
         original = split_text(text, self.word_rule)
         oracle = QueryOracle(victim, self.goal, label, self.max_queries)
@@ -140,11 +138,7 @@ class WordSubstitutionAttack:
                 ),
                 seed=self.seed,
             )
-            stepwise = getattr(self.search, "steps", None)
-            if stepwise is not None:
-                outcome = yield from stepwise(problem)
-            else:
-                outcome = self.search.run(problem)
+            outcome = yield from steps_of(self.search, "run", problem)
             if outcome.success:
                 adversarial = outcome.text.text
                 proba = oracle.probabilities(adversarial)
@@ -160,6 +154,8 @@ class WordSubstitutionAttack:
         result.queries = oracle.queries
         result.seconds = time.perf_counter() - started
         return result
+
+    attack = at_once(attack_steps)
 
     # -- checking stored results ---------------------------------------------------------------
     def recheck(self, result: AttackResult, tolerance: float = RECHECK_TOLERANCE) -> list[str]:
@@ -189,9 +185,10 @@ class WordSubstitutionAttack:
             if not is_word(change.replacement, self.word_rule):
                 violations.append(f"{where}: the replacement is not a single word")
                 return violations
-            step = Step(original, current, change.index, frozenset(modified))
+            substitution = Substitution(original, current, change.index, frozenset(modified))
             violations += [
-                f"{where}: {reason}" for reason in checks.violations(step, change.replacement, tolerance)
+                f"{where}: {reason}"
+                for reason in checks.violations(substitution, change.replacement, tolerance)
             ]
             current = current.replace(change.index, change.replacement)
             modified.add(change.index)

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.attacks.requests import Call, Steps, run_now
+from textrobust.attacks.requests import Call, Steps, at_once
 from textrobust.data.arabic import is_arabic_word, is_clitic_only, strip_marks
 from textrobust.data.text import SplitText, is_word
 from textrobust.devices import autocast, autocast_dtype, precision_name
-from textrobust.errors import ResourceMissingError
+from textrobust.errors import ResourceMissingError, require_at_least
 
 # Hub defaults by language; offline users pass a local folder (``--mlm PATH``).
 DEFAULT_MLM = {"en": "bert-base-uncased", "ar": "aubmindlab/bert-base-arabertv02"}
@@ -114,6 +114,13 @@ class MaskedLanguageModel:
     ) -> None:
         import torch
 
+        for parameter, value in (
+            ("batch_size", batch_size),
+            ("max_length", max_length),
+            ("context_words", context_words),
+            ("cache_size", cache_size),
+        ):
+            require_at_least(parameter, value, 1)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name
@@ -151,7 +158,7 @@ class MaskedLanguageModel:
         self._start_bias[torch.from_numpy(self._vocab.starts)] = 0.0
         self._continue_bias = torch.full((size,), float("-inf"))
         self._continue_bias[torch.from_numpy(self._vocab.continues)] = 0.0
-        self._cache: dict[tuple[Any, ...], list[tuple[str, float]]] = {}
+        self._cache: dict[tuple[Any, ...], list[Any]] = {}  # scored words, or TextAttack's words
         base = getattr(model, "base_model", None)
         heads = [child for _, child in model.named_children() if child is not base]
         self._head = heads[0] if base is not None and base is not model and len(heads) == 1 else None
@@ -178,11 +185,10 @@ class MaskedLanguageModel:
         return cls(loaded.model.to(select_device(device)), loaded.tokenizer, name=name, **options)
 
     # -- proposals -----------------------------------------------------------------------------
-    def at_mask(self, text: SplitText, indices: Sequence[int], k: int) -> list[list[tuple[str, float]]]:
+    def at_mask_steps(
+        self, text: SplitText, indices: Sequence[int], k: int
+    ) -> Steps[list[list[tuple[str, float]]]]:
         """Top-``k`` whole words (with log-probabilities) for each word position, the word masked out."""
-        return run_now(self.at_mask_steps(text, indices, k))
-
-    def at_mask_steps(self, text: SplitText, indices: Sequence[int], k: int) -> Steps[list[list[Any]]]:
         keys = []
         for index in indices:
             start, end = text.window_bounds(index, self.context_words)
@@ -197,15 +203,14 @@ class MaskedLanguageModel:
                 self._remember(key, proposals)
         return [self._cache[key] for key in keys]
 
-    def at_mask_textattack(self, text: SplitText, indices: Sequence[int], k: int) -> list[list[str]]:
-        """TextAttack's BAE proposals (``WordSwapMaskedLM(method="bae")``): the whole text with the word
-        masked, tokens by probability, word pieces stripped of their marker counting as words; the first
-        ``k`` tokens that are one word and not punctuation, of which those with a Latin letter are kept."""
-        return run_now(self.at_mask_textattack_steps(text, indices, k))
+    at_mask = at_once(at_mask_steps)
 
     def at_mask_textattack_steps(
         self, text: SplitText, indices: Sequence[int], k: int
-    ) -> Steps[list[list[Any]]]:
+    ) -> Steps[list[list[str]]]:
+        """TextAttack's BAE proposals (``WordSwapMaskedLM(method="bae")``): the whole text with the word
+        masked, tokens by probability, word pieces stripped of their marker counting as words; the first
+        ``k`` tokens that are one word and not punctuation, of which those with a Latin letter are kept."""
         keys = [("mask-textattack", text.replace(i, self.tokenizer.mask_token).text, k) for i in indices]
         missing = list(dict.fromkeys(key for key in keys if key not in self._cache))
         if missing:
@@ -214,6 +219,8 @@ class MaskedLanguageModel:
             for key, proposals in zip(missing, found, strict=True):
                 self._remember(key, proposals)
         return [self._cache[key] for key in keys]
+
+    at_mask_textattack = at_once(at_mask_textattack_steps)
 
     def _fill_masks_textattack(self, texts: list[str], k: int) -> list[list[str]]:
         import torch
@@ -276,7 +283,7 @@ class MaskedLanguageModel:
         return precision_name(self.precision_dtype)
 
     # -- internals -----------------------------------------------------------------------------
-    def _remember(self, key: tuple[Any, ...], value: list[tuple[str, float]]) -> None:
+    def _remember(self, key: tuple[Any, ...], value: list[Any]) -> None:
         if len(self._cache) >= self.cache_size:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = value

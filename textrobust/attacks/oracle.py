@@ -12,14 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from textrobust.attacks.goals import Goal
-from textrobust.attacks.requests import Call, Steps, run_now
+from textrobust.attacks.requests import Call, Steps, at_once
 from textrobust.attacks.result import AttackResult
-from textrobust.errors import TextrobustError
+from textrobust.errors import AttackError
 from textrobust.victims.protocols import Classifier, WhiteBoxVictim
-
-
-class AttackError(TextrobustError):
-    """An attack cannot run against this victim (e.g. a white-box search on a black-box victim)."""
 
 
 class QueryOracle:
@@ -42,12 +38,9 @@ class QueryOracle:
         """The victim's probabilities for a text already scored."""
         return self._outputs[text]
 
-    def observe(self, texts: Sequence[str]) -> np.ndarray:
-        """What the attacker sees for ``texts``; fewer rows when the budget runs out (then ``exhausted``)."""
-        return run_now(self.observe_steps(texts))
-
     def observe_steps(self, texts: Sequence[str]) -> Steps[np.ndarray]:
-        """``observe`` as steps: the victim call is yielded (see ``textrobust.attacks.requests``)."""
+        """What the attacker sees for ``texts``; fewer rows when the budget runs out (then ``exhausted``).
+        Texts not scored before go to the victim in one call."""
         new: list[str] = []
         affordable = len(texts)
         pending: set[str] = set()
@@ -68,6 +61,8 @@ class QueryOracle:
         if affordable == 0:
             return np.zeros((0, self.n_labels))
         return self.goal.observe(np.stack([self._outputs[text] for text in texts[:affordable]]))
+
+    observe = at_once(observe_steps)
 
     def victim_call(self, texts: list[str]) -> Call:
         """The victim's probabilities for ``texts`` as a request (any example of this victim may share it)."""
@@ -96,15 +91,12 @@ class QueryOracle:
             raise AttackError(f"word_gradient_norms returned shape {norms.shape}, expected ({len(spans)},)")
         return norms
 
-    def original_result(self, text: str, num_words: int) -> AttackResult:
+    def original_result_steps(self, text: str, num_words: int) -> Steps[AttackResult]:
         """Score the original text and start its result: ``skipped`` when the victim already gets it wrong
         (the attack stops there), otherwise ``failed`` until a search finds an adversarial example.
 
         The one place where an example is skipped and where the original prediction is recorded.
         """
-        return run_now(self.original_result_steps(text, num_words))
-
-    def original_result_steps(self, text: str, num_words: int) -> Steps[AttackResult]:
         yield from self.observe_steps([text])
         proba = self._outputs[text]
         prediction = int(np.argmax(proba))
@@ -121,3 +113,5 @@ class QueryOracle:
             result.status = "skipped"
             result.failure_reason = "the victim already misclassifies the original"
         return result
+
+    original_result = at_once(original_result_steps)

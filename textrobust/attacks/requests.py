@@ -3,19 +3,25 @@
 Every model an attack uses (victim, sentence encoder, POS tagger, masked LM) is reached through a
 ``Call``: a batch function and the inputs of one example's step. Code that needs a model is a
 generator (``Steps``) that yields its ``Call`` and receives the outputs, one per input. ``run_now``
-answers each call at once (one example at a time, as before); ``run_together`` advances several
-examples' generators side by side and answers all pending calls of one kind with one batch. Each
-example still receives exactly the outputs of its own inputs, so results do not change as long as a
-model's output for an input does not depend on what it is batched with.
+answers each call at once (one example at a time); ``run_together`` advances several examples'
+generators side by side and answers all pending calls of one kind with one batch. Each example still
+receives exactly the outputs of its own inputs, so results do not change as long as a model's output
+for an input does not depend on what it is batched with.
+
+A method that calls a model is written once, as steps (``observe_steps``); its plain form
+(``observe = at_once(observe_steps)``) runs those same steps with every call answered at once, so no
+algorithm exists twice.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Generator, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,28 @@ def run_now(steps: Steps[T]) -> T:
             call = steps.send(call.function(call.inputs))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def at_once(steps: Callable[P, Steps[T]]) -> Callable[P, T]:
+    """The plain form of a step method (``observe = at_once(observe_steps)``): the same steps, each
+    model call answered as it comes; its name drops ``_steps`` and its docstring is the step form's."""
+
+    @functools.wraps(steps)
+    def plain(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_now(steps(*args, **kwargs))
+
+    plain.__name__ = steps.__name__.removesuffix("_steps")
+    plain.__qualname__ = steps.__qualname__.removesuffix("_steps")
+    return plain
+
+
+def steps_of(owner: Any, method: str, *args: Any) -> Steps[Any]:
+    """``owner.<method>_steps(*args)``, or ``owner.<method>(*args)`` answered without steps when ``owner``
+    has only the plain form (a component from outside this package, a test's stand-in)."""
+    stepwise = getattr(owner, f"{method}_steps", None)
+    if stepwise is None:
+        return getattr(owner, method)(*args)
+    return (yield from stepwise(*args))
 
 
 def answer(calls: Sequence[Call]) -> list[Sequence[Any]]:

@@ -6,7 +6,9 @@ rejection counts), the sentence similarity used to break ties, and a seeded RNG.
 try next. ``GreedyByImportance`` ranks the words once (leave-one-out deletion, [UNK] or [MASK]
 replacement in one batched query; PWWS's probability-weighted saliency; gradient norms for white-box
 victims; or text order / random), then walks the ranking, scoring all candidates of a position in one
-victim call and keeping the best — or the ``beam_width`` best — texts.
+victim call and keeping the best — or the ``beam_width`` best — texts. Where textrobust and TextAttack
+differ (tie breaking, the order candidates are scored in, how importance is scored), the search asks its
+policies (``textrobust.attacks.policies``).
 """
 
 from __future__ import annotations
@@ -19,20 +21,23 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from textrobust.attacks.candidates import CandidateCache
-from textrobust.attacks.constraints import CandidateFilter, SentenceSimilarity, Step
+from textrobust.attacks.constraints import CandidateFilter, SentenceSimilarity, Substitution
 from textrobust.attacks.oracle import QueryOracle
-from textrobust.attacks.requests import Steps, run_now
+from textrobust.attacks.policies import (
+    GAIN,
+    GENERATOR_ORDER,
+    STABLE_TIES,
+    CandidateOrder,
+    Importance,
+    TieBreaking,
+)
+from textrobust.attacks.requests import Steps, at_once
 from textrobust.attacks.result import WordChange
 from textrobust.data.text import SplitText
+from textrobust.errors import require_at_least, require_one_of
 
 RankBy = Literal["deletion", "unk", "mask", "pwws", "gradient", "order", "random"]
 RANK_METHODS: tuple[str, ...] = ("deletion", "unk", "mask", "pwws", "gradient", "order", "random")
-# How ties and scores are settled: ``textrobust`` (candidates in generator order, stable sorts, importance
-# as a drop of p(y)), or ``textattack``: GreedyWordSwapWIR of TextAttack 0.3.11 — candidates sorted by
-# their text, numpy's default argsort for the ranking, PWWS weighting the best swap's score itself
-# (0 without candidates), a flip chosen among the winners in score order.
-Ordering = Literal["textrobust", "textattack"]
-ORDERINGS: tuple[str, ...] = ("textrobust", "textattack")
 # When constraints are checked: ``constraints-first`` (every candidate checked, the survivors scored by the
 # victim) or ``victim-first`` (every candidate scored, then the constraints checked from the best
 # candidate down, only as far as the choice needs): the same texts, fewer encoder and tagger calls, more
@@ -69,6 +74,9 @@ class SearchOutcome:
 
 
 class Search(Protocol):
+    """Decides what to try for one example (``run``; a search may also offer ``run_steps``, which the
+    engine then prefers, so several examples can share model batches)."""
+
     name: str
 
     def run(self, problem: Problem) -> SearchOutcome: ...
@@ -84,9 +92,10 @@ class _State:
     score: float
 
 
-def _softmax(values: np.ndarray) -> np.ndarray:
-    shifted = np.exp(values - values.max())
-    return shifted / shifted.sum()
+def _original_score(problem: Problem) -> float:
+    """The original text's score (scored before any search starts, so this is no victim query)."""
+    oracle = problem.oracle
+    return oracle.score(oracle.observe([problem.original.text]))[0]
 
 
 class GreedyByImportance:
@@ -101,8 +110,10 @@ class GreedyByImportance:
     text, in batches of growing size up to ``prefetch`` positions; ``current`` on the text as
     it is when the position comes up (BAE).
     ``beam_width`` > 1 keeps that many best texts at each position instead of one.
-    ``ordering``: ``textrobust`` or ``textattack`` (see ``ORDERINGS``): how ties are broken.
     ``order``: ``constraints-first`` or ``victim-first`` (see ``ORDERS``).
+    Policies, textrobust's by default (TextAttack's in its profile): ``tie_breaking`` (which of equally
+    important words and equally good flips comes first), ``candidate_order`` (in which order a position's
+    candidates are scored), ``importance`` (how leave-one-out and PWWS importance are scored).
     """
 
     name = "greedy"
@@ -116,31 +127,26 @@ class GreedyByImportance:
         unk_token: str = "[UNK]",
         mask_token: str = "[MASK]",
         prefetch: int = 16,
-        ordering: Ordering = "textrobust",
         order: Order = "constraints-first",
+        tie_breaking: TieBreaking = STABLE_TIES,
+        candidate_order: CandidateOrder = GENERATOR_ORDER,
+        importance: Importance = GAIN,
     ) -> None:
-        if order not in ORDERS:
-            raise ValueError(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
-        if ordering not in ORDERINGS:
-            raise ValueError(f"unknown ordering {ordering!r}; choose one of {', '.join(ORDERINGS)}")
-        if rank_by not in RANK_METHODS:
-            raise ValueError(f"unknown ranking {rank_by!r}; choose one of {', '.join(RANK_METHODS)}")
-        if beam_width < 1:
-            raise ValueError("beam_width must be at least 1")
-        if candidates_from not in ("original", "current"):
-            raise ValueError("candidates_from must be 'original' or 'current'")
+        require_one_of("rank_by", rank_by, RANK_METHODS)
+        require_at_least("beam_width", beam_width, 1)
+        require_one_of("candidates_from", candidates_from, ("original", "current"))
+        require_at_least("prefetch", prefetch, 1)
+        require_one_of("order", order, ORDERS)
         self.rank_by = rank_by
         self.beam_width = beam_width
         self.candidates_from = candidates_from
         self.unk_token = unk_token
         self.mask_token = mask_token
         self.prefetch = prefetch
-        self.ordering = ordering
         self.order = order
-
-    @property
-    def textattack(self) -> bool:
-        return self.ordering == "textattack"
+        self.tie_breaking = tie_breaking
+        self.candidate_order = candidate_order
+        self.importance = importance
 
     def describe(self) -> dict[str, Any]:
         described = {
@@ -149,7 +155,13 @@ class GreedyByImportance:
             "beam_width": self.beam_width,
             "candidates_from": self.candidates_from,
         }
-        described |= {"ordering": self.ordering} if self.textattack else {}
+        for key, policy, default in (
+            ("tie_breaking", self.tie_breaking, STABLE_TIES),
+            ("candidate_order", self.candidate_order, GENERATOR_ORDER),
+            ("importance", self.importance, GAIN),
+        ):
+            if policy != default:
+                described[key] = policy.name
         return described | ({"order": self.order} if self.order != "constraints-first" else {})
 
     # -- ranking -------------------------------------------------------------------------------
@@ -167,10 +179,8 @@ class GreedyByImportance:
         # An empty text (deleting a one-word text) cannot be scored: it keeps the lowest rank.
         scorable = [j for j, t in enumerate(texts) if t.strip()]
         observed = yield from oracle.observe_steps([texts[j] for j in scorable])
-        # TextAttack ranks by the score itself; the same order up to float rounding.
-        base = 0.0 if self.textattack else oracle.score(oracle.observe([original.text]))[0]
-        for j, row_score in zip(scorable, oracle.score(observed), strict=False):
-            importance[j] = row_score - base
+        scored = self.importance.leave_one_out(oracle.score(observed), _original_score(problem))
+        importance[scorable[: len(scored)]] = scored  # fewer rows when the budget ran out
         return importance
 
     def _pwws(self, problem: Problem, positions: list[int]) -> Steps[np.ndarray]:
@@ -183,25 +193,17 @@ class GreedyByImportance:
         texts: list[str] = []
         owners: list[int] = []
         for j, (i, raw) in enumerate(zip(positions, generated, strict=True)):
-            kept = yield from problem.filter.filter_steps(Step(original, original, i, frozenset()), raw)
+            kept = yield from problem.filter.filter_steps(
+                Substitution(original, original, i, frozenset()), raw
+            )
             for candidate in kept:
                 texts.append(original.replace(i, candidate).text)
                 owners.append(j)
         observed = yield from oracle.observe_steps(texts)
-        best_score = np.full(len(positions), -np.inf)
+        best_scores = np.full(len(positions), -np.inf)
         for owner, row_score in zip(owners, oracle.score(observed), strict=False):
-            best_score[owner] = max(best_score[owner], row_score)
-        finite = np.isfinite(saliency)
-        weights = np.zeros(len(positions))
-        if self.textattack:
-            # TextAttack: a float32 softmax, the best swap's score (not its gain), 0 for a word without swaps.
-            if finite.any():
-                weights[finite] = _softmax(saliency[finite].astype(np.float32))
-            return weights * np.where(np.isfinite(best_score), best_score, 0.0)
-        if finite.any():
-            weights[finite] = _softmax(saliency[finite])
-        base = oracle.score(oracle.observe([original.text]))[0]
-        return np.where(np.isfinite(best_score), weights * (best_score - base), -np.inf)
+            best_scores[owner] = max(best_scores[owner], row_score)
+        return self.importance.pwws(saliency, best_scores, _original_score(problem))
 
     def _gradient(self, problem: Problem, positions: list[int]) -> np.ndarray:
         original = problem.original
@@ -210,11 +212,8 @@ class GreedyByImportance:
             return np.full(len(positions), -np.inf)
         return norms[positions]
 
-    def rank(self, problem: Problem, positions: list[int]) -> list[int]:
-        """``positions`` from most to least important (ties keep text order)."""
-        return run_now(self.rank_steps(problem, positions))
-
     def rank_steps(self, problem: Problem, positions: list[int]) -> Steps[list[int]]:
+        """``positions`` from most to least important (ties as ``tie_breaking`` settles them)."""
         if self.rank_by == "order":
             return list(positions)
         if self.rank_by == "random":
@@ -225,14 +224,14 @@ class GreedyByImportance:
             importance = self._gradient(problem, positions)
         else:
             importance = yield from self._leave_one_out(problem, positions)
-        # TextAttack sorts with numpy's default (not stable) argsort; ties then fall as it orders them.
-        order = np.argsort(-importance) if self.textattack else np.argsort(-importance, kind="stable")
-        return [positions[j] for j in order]
+        return [positions[j] for j in self.tie_breaking.rank(importance)]
+
+    rank = at_once(rank_steps)
 
     def _victim_first(
         self,
         problem: Problem,
-        step: Step,
+        substitution: Substitution,
         candidates: list[str],
         scores: np.ndarray,
         success: np.ndarray,
@@ -241,7 +240,7 @@ class GreedyByImportance:
         """Which scored candidates pass the constraints, as far as the walk needs to know (in their order)."""
         winners = [j for j in range(len(candidates)) if success[j]]
         if winners:
-            passed = yield from problem.filter.filter_steps(step, [candidates[j] for j in winners])
+            passed = yield from problem.filter.filter_steps(substitution, [candidates[j] for j in winners])
             passing = set(passed)
             if passing:
                 return [j for j in winners if candidates[j] in passing]
@@ -253,18 +252,15 @@ class GreedyByImportance:
         chunk = 2
         while ranked and len(kept) < self.beam_width:
             batch, ranked = ranked[:chunk], ranked[chunk:]
-            passed = yield from problem.filter.filter_steps(step, [candidates[j] for j in batch])
+            passed = yield from problem.filter.filter_steps(substitution, [candidates[j] for j in batch])
             passing = set(passed)
             kept += [j for j in batch if candidates[j] in passing]
             chunk *= 2
         return sorted(kept[: self.beam_width])
 
     # -- the walk ------------------------------------------------------------------------------
-    def run(self, problem: Problem) -> SearchOutcome:
-        return run_now(self.steps(problem))
-
-    def steps(self, problem: Problem) -> Steps[SearchOutcome]:
-        """``run`` as steps: every model call is yielded (see ``textrobust.attacks.requests``)."""
+    def run_steps(self, problem: Problem) -> Steps[SearchOutcome]:
+        """Walk the ranking from the most important word: the first label flip wins, else the best text."""
         original, oracle, pool_of = problem.original, problem.oracle, problem.candidates
         tried_positions = queried = 0
 
@@ -273,11 +269,11 @@ class GreedyByImportance:
             rejected = problem.filter.summary()
             return "; ".join([*parts, rejected] if rejected else parts)
 
-        start = _State(original, (), frozenset(), float(oracle.score(oracle.observe([original.text]))[0]))
+        start = _State(original, (), frozenset(), float(_original_score(problem)))
         reasons: Counter[str] = Counter()
         positions = []
         for i in range(len(original)):
-            reason = problem.filter.position_reason(Step(original, original, i, frozenset()))
+            reason = problem.filter.position_reason(Substitution(original, original, i, frozenset()))
             if reason is None:
                 positions.append(i)
             else:
@@ -299,22 +295,21 @@ class GreedyByImportance:
             seen = {state.text.words for state in beam}
             tried = False
             for state in beam:
-                step = Step(original, state.text, index, state.modified)
-                if problem.filter.position_reason(step) is not None:
+                substitution = Substitution(original, state.text, index, state.modified)
+                if problem.filter.position_reason(substitution) is not None:
                     continue
                 source = original if self.candidates_from == "original" else state.text
                 raw = (yield from pool_of.generate_steps(source, [index]))[0]
-                if self.order == "victim-first":
-                    candidates = problem.filter.words(step, raw)  # every constraint comes later
+                if self.order == "victim-first":  # every constraint comes later
+                    candidates = problem.filter.single_words(substitution, raw)
                 else:
-                    candidates = yield from problem.filter.filter_steps(step, raw)
+                    candidates = yield from problem.filter.filter_steps(substitution, raw)
                 tried = True
                 if not candidates:
                     continue
                 texts = [state.text.replace(index, c) for c in candidates]
-                if self.textattack:  # TextAttack sorts candidate texts, so ties go to the first text
-                    order = sorted(range(len(texts)), key=lambda j: texts[j].text)
-                    candidates, texts = [candidates[j] for j in order], [texts[j] for j in order]
+                arranged = self.candidate_order.arrange([t.text for t in texts])
+                candidates, texts = [candidates[j] for j in arranged], [texts[j] for j in arranged]
                 observed = yield from oracle.observe_steps([t.text for t in texts])
                 queried += len(observed)
                 candidates, texts = candidates[: len(observed)], texts[: len(observed)]
@@ -327,19 +322,19 @@ class GreedyByImportance:
                     # them: every flip (the most similar one wins), else the best `beam_width` survivors
                     # (with one text kept, only those that beat the text as it is).
                     floor = state.score if self.beam_width == 1 else -np.inf
-                    kept = yield from self._victim_first(problem, step, candidates, scores, success, floor)
+                    kept = yield from self._victim_first(
+                        problem, substitution, candidates, scores, success, floor
+                    )
                     candidates, texts = [candidates[j] for j in kept], [texts[j] for j in kept]
                     scores, success = scores[kept], success[kept]
                     if not candidates:
                         continue
                 if success.any():
-                    winners = np.flatnonzero(success)
-                    if self.textattack:  # TextAttack walks the winners from the highest score down
-                        winners = winners[np.argsort(-scores[winners], kind="stable")]
+                    winners = self.tie_breaking.flips(np.flatnonzero(success), scores)
                     similarities = None
                     if problem.similarity is not None:
                         flips = [candidates[j] for j in winners]
-                        similarities = yield from problem.similarity.scores_steps(step, flips)
+                        similarities = yield from problem.similarity.scores_steps(substitution, flips)
                     # Among flips: the most similar text (BAE, TextFooler), else the most confident flip.
                     best = winners[
                         int(np.argmax(similarities if similarities is not None else scores[winners]))
@@ -372,3 +367,5 @@ class GreedyByImportance:
             list(best.changes),
             reason=f"no substitution flipped the label ({summary()})",
         )
+
+    run = at_once(run_steps)

@@ -9,11 +9,7 @@ trains a new model with it).
 Submodules import torch and transformers; this package itself imports nothing heavy.
 """
 
-from textrobust.errors import TextrobustError
-
-
-class MLMError(TextrobustError):
-    """A masked language model or its training run cannot be built, loaded, resumed or saved."""
-
+# Defined with every other error in textrobust.errors; the lm modules and the CLI import it from here.
+from textrobust.errors import MLMError
 
 __all__ = ["MLMError"]
