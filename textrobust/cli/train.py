@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from textrobust.cli.arguments import (
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
+from textrobust.fitting import CHECKPOINTS_DIR, checkpoints
 
 
 def _victim_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -39,7 +41,14 @@ def train_command(args: argparse.Namespace) -> int:
     from textrobust.victims.training import TrainConfig, train_victim
 
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
+    if args.resume and args.overwrite:
+        raise TextrobustError("--resume continues the run in --out and --overwrite starts it again; give one")
+    if out.exists() and any(out.iterdir()) and not (args.overwrite or args.resume):
+        if (out / CHECKPOINTS_DIR).is_dir():
+            raise TextrobustError(
+                f"{out} holds the checkpoints of an unfinished run: pass --resume to continue it "
+                "(with the same options) or --overwrite to start again"
+            )
         raise TextrobustError(
             f"output directory {out} is not empty; choose another --out or pass --overwrite"
         )
@@ -51,6 +60,8 @@ def train_command(args: argparse.Namespace) -> int:
         if args.peft:
             import_peft()
     dataset = dataset_from_args(args)
+    if args.resume and not checkpoints(out / CHECKPOINTS_DIR) and out.is_dir():
+        print(f"no checkpoint in {out} yet: training from the beginning", file=sys.stderr)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -60,6 +71,12 @@ def train_command(args: argparse.Namespace) -> int:
         device=args.device,
         max_train_examples=args.max_train_examples,
         allow_missing_classes=args.allow_missing_classes,
+        grad_accumulation=args.grad_accumulation,
+        max_grad_norm=args.max_grad_norm,
+        warmup_steps=args.warmup_steps,
+        warmup_ratio=args.warmup_ratio,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
     )
     victim, report = train_victim(args.victim, dataset, out, config, **_victim_options(args))
     row: dict[str, Any] = {
@@ -75,6 +92,8 @@ def train_command(args: argparse.Namespace) -> int:
     if "test" in dataset.splits:
         row["test acc"] = evaluate_victim(victim, dataset, "test").accuracy
     row["seconds"] = f"{report.seconds:.1f}"
+    if report.resumed_from_step is not None:
+        row["resumed at step"] = report.resumed_from_step
     print_table([row], title=f"trained {args.victim} → {out}")
     return 0
 
@@ -106,8 +125,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--lr", dest="learning_rate", type=float, default=None, help="learning rate (default per victim type)"
     )
     train.add_argument("--patience", type=int, default=2, help="epochs without improvement before stopping")
+    train.add_argument(
+        "--grad-accumulation",
+        type=int,
+        default=1,
+        metavar="N",
+        help="batches per optimizer step (an effective batch of N × --batch-size; default 1)",
+    )
+    train.add_argument(
+        "--max-grad-norm",
+        type=float,
+        default=None,
+        help="clip the gradient norm to this before each optimizer step (default: no clipping)",
+    )
+    train.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=0,
+        help="linear learning-rate warm-up over this many optimizer steps, then constant (default 0)",
+    )
+    train.add_argument(
+        "--warmup-ratio",
+        type=float,
+        default=0.0,
+        help="the warm-up as a share of all optimizer steps (instead of --warmup-steps)",
+    )
     add_seed_argument(train)
     add_device_argument(train)
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="a resumable checkpoint in --out/checkpoints every N optimizer steps and at each epoch's end "
+        "(500; 0: none); removed when training finishes",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run killed in --out from its newest checkpoint (give the same options again)",
+    )
     train.add_argument(
         "--max-train",
         dest="max_train_examples",

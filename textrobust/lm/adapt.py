@@ -2,7 +2,9 @@
 
 The run is deterministic for a seed on one device: batches are drawn from per-epoch seeded permutations,
 masks from a generator seeded by (seed, micro-batch index), and checkpoints carry the model, optimizer,
-scheduler, step and torch's random state, so a resumed run takes the same steps as an uninterrupted one.
+scheduler, step and every random state, so a resumed run takes the same steps as an uninterrupted one.
+The training-loop pieces (checkpoints, random state, accumulation, clipping, warm-up) are
+``textrobust.fitting``'s, shared with the victim Trainer.
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ import torch
 
 from textrobust.devices import select_device
 from textrobust.errors import DataError, ParameterError, require_at_least
+from textrobust.fitting import (
+    CHECKPOINTS_DIR,
+    STATE_FILE,
+    CheckpointError,
+    OptimizerStep,
+    linear_warmup,
+    read_checkpoint,
+    restore_rng_state,
+    rng_state,
+    save_checkpoint,
+)
+from textrobust.fitting import checkpoints as _checkpoints_under
 from textrobust.lm import MLMError
 from textrobust.lm.corpus import PackedCorpus, fingerprint, pack, read_corpus, split_heldout
 from textrobust.lm.evaluate import heldout_loss
@@ -31,14 +45,10 @@ from textrobust.progress import progress_bar
 from textrobust.resources.encoders import default_encoder
 from textrobust.seeding import seed_everything
 
-CHECKPOINTS_DIR = "checkpoints"
-STATE_FILE = "state.json"
-TRAINER_STATE_FILE = "trainer_state.pt"
 SUMMARY_FILE = "textrobust_mlm.json"
 LOG_FILE = "train_log.jsonl"
 HELDOUT_FILE = "heldout.txt"
 MAX_HELDOUT_SEQUENCES = 512  # held-out loss on at most this many packed sequences (keeps evaluations quick)
-CHECKPOINTS_KEPT = 2  # during a run; the newest is enough to resume, one more guards against a torn write
 
 # Options that may change when a run is resumed; every other option must match the checkpoint.
 RUNTIME_OPTIONS = frozenset(
@@ -148,13 +158,7 @@ class AdaptResult:
 
 def checkpoints(out: Path) -> list[Path]:
     """Finished checkpoints of a run, oldest first."""
-    root = out / CHECKPOINTS_DIR
-    if not root.is_dir():
-        return []
-    found = [
-        p for p in root.iterdir() if p.is_dir() and p.name.startswith("step-") and (p / STATE_FILE).exists()
-    ]
-    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
+    return _checkpoints_under(Path(out) / CHECKPOINTS_DIR)
 
 
 def stored_options(out: str | Path) -> dict[str, Any]:
@@ -198,15 +202,6 @@ class _BatchOrder:
         return np.array([self._permutation(int(p // self.n))[p % self.n] for p in positions])
 
 
-def _lr_lambda(warmup: int, total: int) -> Callable[[int], float]:
-    def factor(step: int) -> float:  # linear warm-up, then linear decay to zero at the last step
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total - step) / max(1, total - warmup))
-
-    return factor
-
-
 def _optimizer(model: Any, lr: float, weight_decay: float) -> torch.optim.Optimizer:
     decay, no_decay = [], []
     for name, param in model.named_parameters():
@@ -216,22 +211,6 @@ def _optimizer(model: Any, lr: float, weight_decay: float) -> torch.optim.Optimi
         (no_decay if param.ndim < 2 or "norm" in name.lower() else decay).append(param)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.98), eps=1e-6)
-
-
-def _rng_state() -> dict[str, Any]:
-    state: dict[str, Any] = {"cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["cpu"])
-    if "cuda" in state and torch.cuda.is_available():
-        with contextlib.suppress(
-            RuntimeError
-        ):  # a checkpoint from another GPU count: dropout masks differ only
-            torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def _write_text_lines(path: Path, texts: list[str]) -> None:
@@ -326,38 +305,21 @@ class _Run:
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def save_checkpoint(self, step: int, rng: dict[str, Any], extra: dict[str, Any]) -> Path:
-        root = self.out / CHECKPOINTS_DIR
-        final = root / f"step-{step:07d}"
-        tmp = root / f".step-{step:07d}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        save_mlm(self.model, self.tokenizer, tmp)
-        torch.save(
-            {
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(),
-                "scaler": self.scaler.state_dict(),
-                "rng": rng,
-            },
-            tmp / TRAINER_STATE_FILE,
-        )
         state = {"step": step, "options": _jsonable(self.config.run_options()), **extra}
-        (tmp / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
-        for old in checkpoints(self.out)[:-CHECKPOINTS_KEPT]:
-            shutil.rmtree(old, ignore_errors=True)
-        return final
+        return save_checkpoint(
+            self.out / CHECKPOINTS_DIR,
+            step,
+            state,
+            {**self.stepper.state_dict(), "rng": rng},
+            write=lambda folder: save_mlm(self.model, self.tokenizer, folder),  # resume loads it as a model
+        )
 
     def load_trainer_state(self, checkpoint: Path) -> dict[str, Any]:
         try:
-            trainer = torch.load(checkpoint / TRAINER_STATE_FILE, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, EOFError) as exc:
-            raise MLMError(
-                f"checkpoint {checkpoint} is damaged ({type(exc).__name__}); delete it and resume"
-            ) from None
-        self.optimizer.load_state_dict(trainer["optimizer"])
-        self.scheduler.load_state_dict(trainer["scheduler"])
-        self.scaler.load_state_dict(trainer["scaler"])
+            _state, trainer = read_checkpoint(checkpoint)
+        except CheckpointError as exc:
+            raise MLMError(str(exc)) from None
+        self.stepper.load_state_dict(trainer)
         return trainer["rng"]
 
     # -- the loop ------------------------------------------------------------------------------------------
@@ -452,11 +414,20 @@ class _Run:
             config.warmup if config.warmup is not None else state.get("warmup", round(0.06 * config.steps))
         )
         self.optimizer = _optimizer(self.model, config.lr, config.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_lambda(warmup, config.steps))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, linear_warmup(warmup, config.steps)
+        )
+        self.stepper = OptimizerStep(
+            self.optimizer,
+            parameters=self.model.parameters(),
+            max_grad_norm=config.max_grad_norm,
+            scheduler=self.scheduler,
+            scaler=self.scaler,
+        )
         self.tokens_seen = int(state.get("tokens_seen", 0))
         before = state["heldout_loss_before"] if state else self.evaluate_heldout()
         if self.checkpoint is not None:
-            _set_rng_state(self.load_trainer_state(self.checkpoint))
+            restore_rng_state(self.load_trainer_state(self.checkpoint))
             self.say(f"resuming from {self.checkpoint.name} (step {state['step']} of {config.steps})")
         elif before is not None:
             self.say(f"held-out masked-LM loss before: {before:.4f}")
@@ -480,25 +451,19 @@ class _Run:
 
         self.extras = extras
         losses: list[float] = []
-        step, step_rng, updating = start_step, _rng_state(), False
+        step, step_rng, updating = start_step, rng_state(), False
         self.model.train()
         try:
             with _progress(self.console, self.show_progress, config.steps, start_step) as advance:
                 window_start = time.perf_counter()
                 while step < config.steps:
-                    step_rng = _rng_state()
+                    step_rng = rng_state()
                     total = 0.0
                     for part in range(config.grad_accum):
-                        loss = self.micro_batch(step * config.grad_accum + part) / config.grad_accum
-                        self.scaler.scale(loss).backward()
-                        total += float(loss.detach())
+                        loss = self.micro_batch(step * config.grad_accum + part)
+                        total += float(self.stepper.backward(loss, config.grad_accum))
                     updating = True
-                    self.scaler.unscale_(self.optimizer)
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
-                    self.scaler.step(self.optimizer)
-                    self.scaler.update()
-                    self.scheduler.step()
-                    self.optimizer.zero_grad(set_to_none=True)
+                    self.stepper.step()
                     step, updating = step + 1, False
                     losses.append(total)
                     advance(total)
@@ -516,7 +481,7 @@ class _Run:
                         and step % config.checkpoint_every == 0
                         and step < config.steps
                     ):
-                        self.save_checkpoint(step, _rng_state(), extras())
+                        self.save_checkpoint(step, rng_state(), extras())
         except KeyboardInterrupt:
             if not updating and step > start_step:
                 saved = self.save_checkpoint(step, step_rng, extras())
@@ -547,7 +512,7 @@ class _Run:
             self.record({"step": step, "heldout_loss": after})
             self.say(f"held-out masked-LM loss after {step} steps: {after:.4f}")
         if config.keep_checkpoints:
-            self.save_checkpoint(step, _rng_state(), self.extras())
+            self.save_checkpoint(step, rng_state(), self.extras())
         save_mlm(self.model, self.tokenizer, self.out, dtype=config.save_dtype)
         result = AdaptResult(
             out=self.out,
