@@ -98,9 +98,19 @@ def _label_names(raw_labels: Sequence[str], given: Sequence[str] | None) -> list
     if given is not None:
         return [str(label) for label in given]
     unique = sorted(set(raw_labels))
-    if all(label.lstrip("-").isdigit() for label in unique):
+    # Integer labels in numeric order: ASCII digits only (str.isdigit also admits "²", which int refuses),
+    # and few enough of them that int() takes them (Python refuses strings of over 4,300 digits).
+    if all(re.fullmatch(r"-?[0-9]{1,18}", label) for label in unique):
         unique = sorted(unique, key=int)
     return unique
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def build_dataset(
@@ -119,10 +129,13 @@ def build_dataset(
     """
     if not rows:
         raise DataError(f"dataset '{name}' has no examples")
-    for i, (text, _label, _split) in enumerate(rows):
+    for i, (text, label, _split) in enumerate(rows):
+        location = where[i] if where else f"example {i}"
         if not text.strip():
-            location = where[i] if where else f"example {i}"
             raise DataError(f"{location}: empty or whitespace-only text")
+        if not (_is_unicode(text) and _is_unicode(label)):
+            # A JSON escape of half a surrogate pair ("\ud800"): no file, store or tokenizer can hold it.
+            raise DataError(f"{location}: text or label is not valid Unicode (a lone surrogate)")
     label_names = _label_names([label for _t, label, _s in rows], labels)
     index = {label: i for i, label in enumerate(label_names)}
     for i, (_text, label, _split) in enumerate(rows):

@@ -9,12 +9,14 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textrobust.errors import DataError, ParameterError
+from textrobust.hub import first_line
 
 TABLE_FORMATS = ("csv", "tsv", "jsonl", "json")
 
@@ -32,8 +34,8 @@ def read_text_file(path: Path, what: str = "file") -> str:
     if path.suffix.lower() == ".gz":
         try:
             raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise DataError(f"{path}: not a valid gzip file ({exc})") from None
+        except (OSError, EOFError, zlib.error) as exc:  # not gzip, cut short, or damaged inside
+            raise DataError(f"{path}: not a valid gzip file ({first_line(exc)})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -68,13 +70,40 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
     content = read_text_file(path, what)
     records: list[Record] = []
     if fmt in ("csv", "tsv"):
-        # TSV has no quoting (a field cannot hold a tab or a newline), and tweets often begin with a quote
-        # mark: reading them as CSV quoting would swallow the lines up to the next quote.
-        reader = csv.DictReader(
-            io.StringIO(content, newline=""),
-            delimiter="\t" if fmt == "tsv" else ",",
-            quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL,
-        )
+        return _read_delimited(path, content, fmt, columns)
+    # Only "\n" ends a JSON line: str.splitlines would also cut at U+2028, U+0085 and the like, which a
+    # JSON string may hold unescaped.
+    for line_number, line in enumerate(content.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{line_number}: invalid JSON ({exc.msg})") from None
+        except (ValueError, RecursionError) as exc:  # an integer of over 4,300 digits; nesting too deep
+            raise DataError(f"{path}:{line_number}: invalid JSON ({first_line(exc)})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{line_number}: expected a JSON object per line")
+        for parameter, column in columns.items():
+            if column not in row:
+                raise ParameterError(
+                    parameter, f"'{column}' is not a field of {path}:{line_number}; fields are {sorted(row)}"
+                )
+        records.append(Record(row, f"{path}:{line_number}"))
+    return records
+
+
+def _read_delimited(path: Path, content: str, fmt: str, columns: dict[str, str]) -> list[Record]:
+    """The rows of a CSV or TSV file's ``content`` (see :func:`read_records`)."""
+    # TSV has no quoting (a field cannot hold a tab or a newline), and tweets often begin with a quote
+    # mark: reading them as CSV quoting would swallow the lines up to the next quote.
+    reader = csv.DictReader(
+        io.StringIO(content, newline=""),
+        delimiter="\t" if fmt == "tsv" else ",",
+        quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL,
+    )
+    records: list[Record] = []
+    try:
         present = reader.fieldnames or []
         for parameter, column in columns.items():
             if column not in present:
@@ -89,22 +118,11 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
             if fmt == "tsv":
                 row = {key: _unquote_tsv(value) for key, value in row.items()}
             records.append(Record(dict(row), location))
-        return records
-    for line_number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{line_number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{line_number}: expected a JSON object per line")
-        for parameter, column in columns.items():
-            if column not in row:
-                raise ParameterError(
-                    parameter, f"'{column}' is not a field of {path}:{line_number}; fields are {sorted(row)}"
-                )
-        records.append(Record(row, f"{path}:{line_number}"))
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        hint = "; an unclosed quote mark takes in every line after it" if fmt == "csv" else ""
+        # The underlying reader's count: the DictReader's own is updated only after a row was read.
+        where = f"{path}:{reader.reader.line_num}"
+        raise DataError(f"{where}: unreadable {fmt.upper()} ({first_line(exc)}){hint}") from None
     return records
 
 
