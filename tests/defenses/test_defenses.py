@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -350,15 +350,36 @@ def test_a_killed_defend_leaves_the_output_folder_as_it_was(base_dir: Path, tmp_
         "--method", "embedding", "--steps", "400", "--epochs", "50", "--out", str(out), "--overwrite",
         "--no-evaluate", "--no-progress",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, env={**os.environ, "PYTHONHASHSEED": "0"})
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+    )
+    # Kill on a sign that training is under way (its note on stderr, after imports, data and the base's
+    # checks), not after a fixed sleep that a slow or busy machine may not have reached.
+    stderr: list[str] = []
+    training = threading.Event()
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            stderr.append(line)
+            if "timing one clean epoch" in line:
+                training.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
-        time.sleep(10)  # imports, data, the reference epoch: well into the (slow, 400-step) training
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        deadline = 180  # seconds: imports and data take a few on an idle machine
+        if not training.wait(timeout=deadline):
+            pytest.fail(f"defend did not start training within {deadline} s; stderr: {''.join(stderr)!r}")
+        assert process.poll() is None, f"defend ended before it could be killed: {''.join(stderr)!r}"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait(timeout=30)
+        reader.join(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "".join(stderr)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".defended")]
     assert all(not (tmp_path / name / "config.json").exists() for name in leftovers)
