@@ -253,21 +253,50 @@ def test_a_store_from_a_newer_textrobust_is_refused(tmp_path: Path) -> None:
         Store(path)
 
 
+def _register_and_fill(path: str, seed: int, barrier, results: int) -> None:  # type: ignore[no-untyped-def]
+    """One process's run: the same recipe, victim and dataset as the other's, then its results one
+    transaction at a time (so the two processes' writes interleave)."""
+    with Store(path) as store:
+        barrier.wait()  # both processes register at the same instant, on a store they both opened
+        run = store.start_run(_parameters(seed=seed))
+        for index in range(results):
+            store.add_result(
+                run.id, index, make_result("success", 10, changes=1, queries=index + seed * 1000)
+            )
+        store.set_status(run.id, "finished")
+
+
 def test_two_processes_registering_the_same_recipe_at_once_both_get_its_row(tmp_path: Path) -> None:
-    """Two stores on one file start runs of the same new recipe, victim and dataset: no unique-constraint
-    error, one row each, two runs."""
+    """Two OS processes (spawned: nothing shared but the file) start runs of the same new recipe, victim
+    and dataset at once and write results side by side: no unique-constraint or lock error, one row each
+    for the recipe, victim and dataset, two finished runs, every result stored exactly once."""
+    import multiprocessing
+
     path = tmp_path / "s.sqlite"
-    first, second = Store(path), Store(path)
-    try:
-        a = first.start_run(_parameters())
-        b = second.start_run(_parameters())
-        assert a.id != b.id
-        with sqlite3.connect(path) as db:
-            assert db.execute("SELECT COUNT(*) FROM recipes").fetchone()[0] == 1
-            assert db.execute("SELECT COUNT(*) FROM victims").fetchone()[0] == 1
-    finally:
-        first.close()
-        second.close()
+    Store(path).close()  # the schema exists: the race is over the recipe, victim and dataset rows
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    processes = [
+        context.Process(target=_register_and_fill, args=(str(path), seed, barrier, 40)) for seed in (1, 2)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+    assert [p.exitcode for p in processes] == [0, 0]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM recipes").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM victims").fetchone()[0] == 1
+        assert db.execute("SELECT COUNT(*) FROM datasets").fetchone()[0] == 1
+        runs = db.execute("SELECT id, seed, status FROM runs ORDER BY seed").fetchall()
+        assert [(seed, status) for _id, seed, status in runs] == [(1, "finished"), (2, "finished")]
+        for run_id, seed, _status in runs:
+            rows = db.execute(
+                "SELECT example_index, queries FROM results WHERE run_id = ? ORDER BY example_index",
+                (run_id,),
+            ).fetchall()
+            assert rows == [(index, index + seed * 1000) for index in range(40)]  # none lost, none doubled
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 80
 
 
 # The version 1 schema exactly as textrobust 0.1.0 wrote it (kept here so the upgrade test never drifts).
