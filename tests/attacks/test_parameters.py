@@ -22,6 +22,7 @@ BAD: list[tuple[str, Callable[[], Any], str]] = [
     ("max-words fraction 0", lambda: MaxWordsChanged(fraction=0), "fraction"),
     ("max-words fraction 1.5", lambda: MaxWordsChanged(fraction=1.5), "fraction"),
     ("max-words min_words -1", lambda: MaxWordsChanged(fraction=0.5, min_words=-1), "min_words"),
+    ("max-words cap 0", lambda: MaxWordsChanged(fraction=1.0, cap=0), "cap"),
     ("pos context", lambda: SamePartOfSpeech(TAGGER, context="future"), "context"),  # type: ignore[arg-type]
     ("pos window", lambda: SamePartOfSpeech(TAGGER, window=-1), "window"),
     ("pos window_after", lambda: SamePartOfSpeech(TAGGER, window_after=-2), "window_after"),

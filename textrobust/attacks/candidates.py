@@ -23,7 +23,11 @@ WORDNET_POS = {"NOUN": "n", "VERB": "v", "ADJ": "a", "ADV": "r"}
 
 
 class CandidateGenerator(Protocol):
-    """Proposes replacement words for word positions of a text, best first, the original word excluded."""
+    """Proposes replacement words for word positions of a text, best first, the original word excluded.
+
+    A generator that calls a model also offers ``candidates_steps`` (its calls yielded, see
+    ``textrobust.attacks.requests``), which the candidate cache then prefers.
+    """
 
     name: str
 
@@ -113,6 +117,7 @@ class MaskedLMCandidates:
     the word's own sub-word positions predicted, multi-piece words built from the top pieces and
     ranked by their summed log-probability. Sub-word pieces ("##ing") never stand as a word, and
     the original word is dropped. All positions of one call go through the model in one batch.
+    ``rule``: which proposals count (TextAttack's: word pieces too, at the mask only).
     """
 
     name = "masked-lm"

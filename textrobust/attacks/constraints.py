@@ -123,6 +123,7 @@ class MaxWordsChanged(_Base):
         if not 0 < fraction <= 1:
             raise ParameterError("fraction", f"must be in (0, 1], got {fraction}")
         require_at_least("min_words", min_words, 0)
+        require_at_least("cap", cap, 1)
         self.fraction = fraction
         self.min_words = min_words
         self.cap = cap
