@@ -87,10 +87,11 @@ class CandidateRule(Protocol):
 
 @dataclass(frozen=True)
 class WholeWords:
-    """textrobust's rule: whole single words in the word's case, the word itself (in any case) and
-    WordNet's multi-word lemmas left out, at most ``k``; lexicons are asked for the lowercased word and
-    masked LMs propose whole words of the language's script."""
+    """textrobust's rule: whole single words in the word's case (the ``case`` rule), the word itself (in
+    any case) and WordNet's multi-word lemmas left out, at most ``k``; lexicons are asked for the
+    lowercased word and masked LMs propose whole words of the language's script."""
 
+    case: CaseRule = same_case
     name: ClassVar[str] = "textrobust"
 
     def synonyms(self, wordnet: Any, word: str, pos: str | None) -> list[str]:
@@ -106,7 +107,7 @@ class WholeWords:
         seen: set[str] = set()
         kept: list[str] = []
         for proposal in proposals:
-            candidate = match_case(word, proposal)
+            candidate = self.case(proposal, word)
             key = candidate.casefold()
             if key in seen or not is_word(candidate) or same_word(candidate, word):
                 continue
