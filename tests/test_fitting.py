@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from textrobust.errors import TextrobustError
+from textrobust.errors import MLMError, TextrobustError
 from textrobust.fitting import (
     STATE_FILE,
     TRAINER_STATE_FILE,
-    CheckpointError,
     OptimizerStep,
     accumulation_parts,
     checkpoints,
@@ -214,8 +213,12 @@ def test_a_damaged_checkpoint_is_a_one_line_error_naming_it(tmp_path: Path) -> N
     checkpoint = save_checkpoint(root, 4, {"step": 4}, {"w": torch.zeros(3)})
     torn = checkpoint / TRAINER_STATE_FILE
     torn.write_bytes(torn.read_bytes()[: torn.stat().st_size // 2])  # a disk that lost half the file
-    with pytest.raises(CheckpointError, match="step-0000004 is damaged") as error:
+    with pytest.raises(
+        TextrobustError, match=r"step-0000004 is damaged \(\w+\); delete it and resume"
+    ) as error:
         read_checkpoint(checkpoint)
-    assert isinstance(error.value, TextrobustError) and "\n" not in str(error.value)
+    assert "\n" not in str(error.value)
+    with pytest.raises(MLMError):  # of the caller's kind
+        read_checkpoint(checkpoint, error=MLMError)
     assert read_checkpoint(checkpoint, tensors=False) == ({"step": 4}, {})
     assert json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8")) == {"step": 4}

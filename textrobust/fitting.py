@@ -198,10 +198,6 @@ def accumulation_parts(batches: int, accumulation: int, index: int) -> int:
 
 
 # -- checkpoints -----------------------------------------------------------------------------------------
-class CheckpointError(TextrobustError):
-    """A checkpoint cannot be read (a damaged file); the message says which one."""
-
-
 def checkpoints(root: str | Path) -> list[Path]:
     """Finished checkpoints under ``root``, oldest first (a folder being written is not one yet)."""
     root = Path(root)
@@ -249,8 +245,13 @@ def save_checkpoint(
     return root / f"{CHECKPOINT_PREFIX}{step:07d}"
 
 
-def read_checkpoint(checkpoint: str | Path, *, tensors: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The JSON state of a checkpoint and, with ``tensors``, what ``torch.save`` wrote there (on the CPU)."""
+def read_checkpoint(
+    checkpoint: str | Path, *, tensors: bool = True, error: type[TextrobustError] = TextrobustError
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JSON state of a checkpoint and, with ``tensors``, what ``torch.save`` wrote there (on the CPU).
+
+    A damaged checkpoint is an ``error`` (the caller's kind: ``MLMError``, ``VictimError``) naming it.
+    """
     import torch
 
     checkpoint = Path(checkpoint)
@@ -262,7 +263,7 @@ def read_checkpoint(checkpoint: str | Path, *, tensors: bool = True) -> tuple[di
             else {}
         )
     except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        raise CheckpointError(
+        raise error(
             f"checkpoint {checkpoint} is damaged ({type(exc).__name__}); delete it and resume"
         ) from None
     return state, saved
@@ -275,7 +276,6 @@ def remove_checkpoints(root: str | Path) -> None:
 
 __all__ = [
     "CHECKPOINTS_DIR",
-    "CheckpointError",
     "OptimizerStep",
     "accumulation_parts",
     "checkpoints",

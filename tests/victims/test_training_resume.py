@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from safetensors.torch import load_file
 
 from textrobust.cli import main
 from textrobust.data import Dataset, Split
-from textrobust.errors import DataError, ParameterError
+from textrobust.errors import DataError, ParameterError, VictimError
 from textrobust.fitting import checkpoints
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.training import TrainConfig, TrainerHooks, TrainReport, train_victim
@@ -197,6 +198,19 @@ def test_resume_on_other_training_examples_is_a_data_error(data: Dataset, stoppe
     other = Dataset(data.name, data.language, data.label_names, {**data.splits, "train": changed})
     with pytest.raises(DataError, match="training examples differ"):
         train_victim("wordcnn", other, stopped, _config(resume=True), vectors=None)
+
+
+def test_a_damaged_checkpoint_is_named_and_the_one_before_it_still_resumes(
+    data: Dataset, stopped: Path
+) -> None:
+    older, newest = checkpoints(stopped / "checkpoints")
+    torn = newest / "trainer_state.pt"
+    torn.write_bytes(torn.read_bytes()[: torn.stat().st_size // 2])
+    with pytest.raises(VictimError, match=f"{newest.name} is damaged .*; delete it and resume"):
+        train_victim("wordcnn", data, stopped, _config(checkpoint_every=3, resume=True), vectors=None)
+    shutil.rmtree(newest)
+    _, report = train_victim("wordcnn", data, stopped, _config(checkpoint_every=3, resume=True), vectors=None)
+    assert report.resumed_from_step == int(older.name.removeprefix("step-"))
 
 
 def test_resume_needs_a_run_to_resume(data: Dataset, tmp_path: Path) -> None:

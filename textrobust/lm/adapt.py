@@ -27,7 +27,6 @@ from textrobust.errors import DataError, ParameterError, require_at_least
 from textrobust.fitting import (
     CHECKPOINTS_DIR,
     STATE_FILE,
-    CheckpointError,
     OptimizerStep,
     linear_warmup,
     read_checkpoint,
@@ -315,10 +314,7 @@ class _Run:
         )
 
     def load_trainer_state(self, checkpoint: Path) -> dict[str, Any]:
-        try:
-            _state, trainer = read_checkpoint(checkpoint)
-        except CheckpointError as exc:
-            raise MLMError(str(exc)) from None
+        _state, trainer = read_checkpoint(checkpoint, error=MLMError)
         self.stepper.load_state_dict(trainer)
         return trainer["rng"]
 

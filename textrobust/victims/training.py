@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from textrobust.data import Dataset, Split
-from textrobust.errors import DataError, ParameterError, require_at_least
+from textrobust.errors import DataError, ParameterError, VictimError, require_at_least
 from textrobust.fitting import (
     CHECKPOINTS_DIR,
     OptimizerStep,
@@ -493,7 +493,7 @@ class Trainer:
     def _restore(
         self, checkpoint: Path, victim: Trainable, stepper: OptimizerStep, generator: torch.Generator
     ) -> tuple[_Position, dict[str, torch.Tensor] | None, _Epoch | None]:
-        state, saved = read_checkpoint(checkpoint)
+        state, saved = read_checkpoint(checkpoint, error=VictimError)
         self._check_same_run(state)
         position = _Position(**{name: state[name] for name in _Position.__dataclass_fields__})
         victim.module.load_state_dict(saved["model"])
