@@ -2,7 +2,8 @@
 
 The victim and attack here are small but real: a keyword-weight classifier and a greedy word-swap
 attack that implements the attack protocol (one batched query for word importance, one per position).
-The attack breaks ties with Python's ``random``, so determinism is a property of the runner's seeding.
+The attack breaks ties with a generator of its own seeded from the run seed and the text, as the engine's
+attacks do: the runner leaves the global generators alone.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from textrobust.errors import DataError, ResourceMissingError
 from textrobust.leaderboard.summary import summarize
 from textrobust.runs.executor import InProcessExecutor, ProcessPoolExecutor, Shard, WorkerSpec
 from textrobust.runs.runner import AttackJob, make_job, run_attack
-from textrobust.seeding import example_seed
+from textrobust.seeding import example_generator, example_seed
 from textrobust.store import Store, VictimInfo
 
 WEIGHTS = {"good": 2.0, "great": 2.5, "fun": 1.5, "moving": 1.0, "bad": -2.0, "dull": -2.5, "boring": -1.5}
@@ -45,14 +46,18 @@ def keyword_model() -> KeywordModel:  # module level: picklable for process pool
 class GreedySwapAttack:
     """Greedy by deletion importance; each position tries every filler word in one batched query.
 
-    Fillers are shuffled with ``random`` per example, and equal scores keep the first: which filler
-    replaces a word depends on the seed (all fillers weigh nothing to the victim).
+    Fillers are shuffled per example by the attack's own generator (run seed and text), and equal scores
+    keep the first: which filler replaces a word depends on the seed (all fillers weigh nothing to the
+    victim).
     """
 
     name = "greedy-swap"
     fillers = ("film", "movie", "story", "thing", "plot", "scene", "show", "tale")
 
-    def __init__(self, max_fraction: float = 0.5, delay: float = 0.0, fail_on: str | None = None) -> None:
+    def __init__(
+        self, max_fraction: float = 0.5, delay: float = 0.0, fail_on: str | None = None, seed: int = 0
+    ) -> None:
+        self.seed = seed
         self.max_fraction = max_fraction
         self.delay = delay
         self.fail_on = fail_on  # raise on this text (to interrupt a run)
@@ -67,8 +72,7 @@ class GreedySwapAttack:
         if text == self.fail_on:
             raise RuntimeError("attack crashed")
         words = text.split(" ")
-        fillers = list(self.fillers)
-        random.shuffle(fillers)
+        fillers = [self.fillers[i] for i in example_generator(self.seed, text).permutation(len(self.fillers))]
         deleted = [" ".join(words[:i] + words[i + 1 :]) or "." for i in range(len(words))]
         order = np.argsort(oracle.observe(deleted)[:, label], kind="stable")
         current, score = list(words), result.original_proba[label]
@@ -127,7 +131,7 @@ def make_test_job(n: int = 24, seed: int = 0, **attack_options) -> AttackJob:
         seed=seed,
         budget=None,
         options={"max_fraction": attack_options.get("max_fraction", 0.5)},
-        worker=WorkerSpec(keyword_model, functools.partial(build_attack, **attack_options), seed),
+        worker=WorkerSpec(keyword_model, functools.partial(build_attack, seed=seed, **attack_options), seed),
     )
 
 
@@ -361,6 +365,7 @@ def engine_victim():
 
 def engine_attack(recipe: str):
     """A recipe from the engine with tiny in-memory resources (built inside each worker process)."""
+    from textrobust.attacks.recipes import RecipeResources
     from textrobust.attacks.recipes import build_attack as build_recipe
 
     table = TinyNeighbourTable(
@@ -374,10 +379,10 @@ def engine_attack(recipe: str):
     )
     adjectives = {w: "ADJ" for w in ENGINE_WEIGHTS}
     wordnet = DictWordNet({("good", "a"): ["poor", "fine"], ("great", "a"): ["dull"], ("fun", "a"): ["dull"]})
-    return build_recipe(
-        recipe, neighbours=table, sentence_encoder=HashingEncoder(), pos_tagger=DictTagger(adjectives),
+    return build_recipe(recipe, None, RecipeResources(
+        neighbours=table, sentence_encoder=HashingEncoder(), pos_tagger=DictTagger(adjectives),
         wordnet=wordnet, stopwords=frozenset({"the", "a", "and", "was"}),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def engine_job(recipe: str) -> AttackJob:

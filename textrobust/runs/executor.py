@@ -23,7 +23,6 @@ from typing import Protocol
 from textrobust.attacks.requests import Steps, run_together
 from textrobust.attacks.result import Attack, AttackResult
 from textrobust.errors import DataError, require_at_least
-from textrobust.seeding import example_seed, seed_everything
 from textrobust.victims.protocols import Classifier
 
 ExampleResult = tuple[int, AttackResult]
@@ -101,10 +100,14 @@ class Worker:
         self._precision_chosen = False
 
     def attack_example(self, index: int, text: str, label: int) -> AttackResult:
-        """Attack one example, seeded from the run seed and its index (the attack decides whether it is
-        skipped and counts its queries); ``seconds`` is measured here, the original prediction included."""
+        """Attack one example (the attack decides whether it is skipped and counts its queries); ``seconds``
+        is measured here, the original prediction included.
+
+        Python's, NumPy's and torch's global generators are left alone: an attack draws from its own
+        generators, seeded from the run seed and the example (see ``textrobust.seeding``), so results do not
+        depend on what ran before, and attacking examples between training steps (co-tuning) leaves the
+        training's dropout and shuffling draws as they were."""
         self._check_label(index, label)
-        seed_everything(example_seed(self.spec.seed, index))
         start = time.perf_counter()
         with attack_threads(self.victim):
             result = self.attack.attack(text, label, self.victim)
@@ -132,7 +135,6 @@ class Worker:
             raise DataError(f"example {index} has label {label} but the victim has {n_labels} labels")
 
     def _example_steps(self, index: int, text: str, label: int) -> Steps[AttackResult]:
-        seed_everything(example_seed(self.spec.seed, index))
         start = time.perf_counter()
         result = yield from self.attack.attack_steps(text, label, self.victim)  # type: ignore[attr-defined]
         result.seconds = time.perf_counter() - start

@@ -11,7 +11,6 @@ the text itself, so predictions are deterministic and do not depend on batching.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 from textrobust.data.text import split_text
 from textrobust.errors import ParameterError, VictimError
 from textrobust.files import directory_digest
+from textrobust.seeding import example_generator
 from textrobust.victims.base import (
     CONFIG_FILE,
     VICTIM_TYPE_KEY,
@@ -98,7 +98,7 @@ class SmoothedVictim:
     def perturbed_copies(self, text: str) -> list[str]:
         """The ``copies`` texts averaged for ``text`` (the same ones every time)."""
         original = split_text(text)
-        rng = np.random.default_rng([self.seed, zlib.crc32(text.encode("utf-8"))])
+        rng = example_generator(self.seed, text)  # its own: no global generator moves
         options = [self._candidates(word) for word in original.words]
         out = []
         for _ in range(self.copies):
