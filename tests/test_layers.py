@@ -1,8 +1,8 @@
 """The layering rule: a module imports only from its own layer or lower ones, lazy imports included.
 
 Layers, lowest first: core (errors, seeding, paths, progress, devices, files, hub, statistics, registry,
-fitting) → data → resources → lm → victims → attacks → store → runs → defenses → leaderboard → benchmark →
-cli. Inside a package, no import cycle either (lazy imports count).
+fitting, fields) → data → resources → lm → victims → attacks → store → runs → defenses → leaderboard →
+benchmark → cli. Inside a package, no import cycle either (lazy imports count).
 """
 
 from __future__ import annotations
@@ -31,7 +31,19 @@ LAYERS = (
     "cli",
 )
 CORE_MODULES = frozenset(
-    {"errors", "seeding", "paths", "progress", "devices", "files", "hub", "statistics", "registry", "fitting"}
+    {
+        "errors",
+        "seeding",
+        "paths",
+        "progress",
+        "devices",
+        "files",
+        "hub",
+        "statistics",
+        "registry",
+        "fitting",
+        "fields",
+    }
 )
 
 

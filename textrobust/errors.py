@@ -36,6 +36,17 @@ class StoreError(TextrobustError):
     """The store file cannot be opened or does not hold what was asked for."""
 
 
+class ConfigError(TextrobustError):
+    """A benchmark config file has a mistake: the message names the file, the place in it and the
+    problem (``bench.toml: [[victims]] #2: unknown key 'epoch'``)."""
+
+    def __init__(self, where: str, problem: str, path: object = None) -> None:
+        self.where = where
+        self.problem = problem
+        self.path = path
+        super().__init__(f"{path}: {where}: {problem}" if path is not None else f"{where}: {problem}")
+
+
 class ParameterError(TextrobustError, ValueError):
     """A parameter of a library call has a value it cannot take.
 

@@ -62,7 +62,7 @@ def test_a_hard_label_run_and_a_normal_run_get_different_labels_and_keys() -> No
         ({"profile": "openattack"}, "profile", "'openattack' is unknown"),
         ({"order": "random"}, "order", "'random' is unknown"),
         ({"budget_protocol": "mine"}, "budget_protocol", "'mine' is unknown"),
-        ({"disable": ["grammar"]}, "disable", "unknown constraint(s) grammar"),
+        ({"disable": ["grammar"]}, "disable", "'grammar' is unknown; choose one of repeat"),
         ({"disable": [3]}, "disable", "must be a list of names"),
         ({"order": "victim-first", "budget": 10}, "order", "use it without a budget"),
     ],
@@ -77,11 +77,13 @@ def test_bad_values_are_refused_when_made_naming_the_option(
 
 
 def test_from_mapping_reads_plain_data_and_names_an_unknown_key() -> None:
-    options = AttackOptions.from_mapping({"disable": "pos, stopwords", "word_list": Path("words.txt")})
+    options = AttackOptions.from_mapping({"disable": ["pos", "stopwords"], "word_list": Path("words.txt")})
     assert options.disable == ("pos", "stopwords") and options.word_list == "words.txt"
     with pytest.raises(ParameterError) as unknown:
         AttackOptions.from_mapping({"max_word": 1})
     assert unknown.value.parameter == "max_word" and "known: profile" in unknown.value.problem
+    with pytest.raises(ParameterError, match="disable must be a list"):
+        AttackOptions.from_mapping({"disable": "pos"})
 
 
 def test_a_stored_run_reads_back_with_its_budget_and_without_run_level_entries() -> None:

@@ -129,7 +129,7 @@ def test_unknown_names_are_user_errors(tiny_resources) -> None:
     with pytest.raises(ParameterError, match="recipe 'fooler' is unknown") as bad_recipe:
         build_attack("fooler")
     assert bad_recipe.value.parameter == "recipe"
-    with pytest.raises(ParameterError, match="unknown constraint") as bad_disable:
+    with pytest.raises(ParameterError, match="'grammar' is unknown") as bad_disable:
         build_attack("textfooler", AttackOptions(disable=["grammar"]), RecipeResources(**tiny_resources))
     assert bad_disable.value.parameter == "disable"
     with pytest.raises(ParameterError, match="unknown name.s. glove") as bad_resource:

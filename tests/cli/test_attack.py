@@ -35,7 +35,7 @@ BAD_INPUTS = [
     (["--n", "0"], "--n must be ≥ 1"),
     (["--budget", "0"], "--budget must be ≥ 1"),
     (["--workers", "0"], "--workers must be ≥ 1"),
-    (["--disable", "pos,colour"], "--disable names unknown constraint(s) colour"),
+    (["--disable", "pos,colour"], "--disable 'colour' is unknown; choose one of repeat"),
     (["--beam-width", "0"], "--beam-width must be ≥ 1"),
     (["--store", "{tmp}"], "store path is a directory"),
 ]

@@ -15,9 +15,10 @@ from textrobust.data import Dataset
 from textrobust.defenses.defend import defend, defense_of
 from textrobust.defenses.methods import CoTune, EmbeddingSettings, Smooth, SmoothSettings
 from textrobust.defenses.registry import DEFENSES, resolve_method
-from textrobust.defenses.settings import DefenseRun, setting_fields
+from textrobust.defenses.settings import DefenseRun
 from textrobust.defenses.spec import defense_from_mapping, settings_from_mapping
 from textrobust.errors import ParameterError, TextrobustError
+from textrobust.fields import setting_fields
 from textrobust.victims import load_victim
 from textrobust.victims.training import TrainConfig, train_victim
 
@@ -133,7 +134,7 @@ def test_values_are_converted_to_their_field_types_and_checked() -> None:
         with pytest.raises(ParameterError) as error:
             settings_from_mapping(Smooth, mapping)
         assert error.value.parameter == parameter
-    with pytest.raises(ParameterError, match="must be one of gold, predicted"):
+    with pytest.raises(ParameterError, match="choose one of gold, predicted"):
         settings_from_mapping("augment", {"label_source": "oracle"})
 
 

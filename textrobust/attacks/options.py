@@ -12,14 +12,12 @@ changes when a field is added.
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from textrobust.errors import ParameterError
+from textrobust.errors import ParameterError, require_at_least
+from textrobust.fields import SettingField, convert, dataclass_from_mapping, setting_fields
 
 # Run-level entries the store keeps beside the options (they are not attack options).
 RUN_KEYS = frozenset({"language", "mlm"})
@@ -128,26 +126,15 @@ class AttackOptions:
     )
 
     def __post_init__(self) -> None:
-        hints = _hints(type(self))
-        for spec in dataclasses.fields(self):
-            value = _coerce(spec.name, getattr(self, spec.name), hints[spec.name])
+        for spec in setting_fields(type(self)):
+            value = getattr(self, spec.name)
+            value = convert(spec, value)
+            if isinstance(value, tuple):
+                value = tuple(sorted(set(value)))  # a set of names: equal settings give one run key
             object.__setattr__(self, spec.name, value)
             minimum = spec.metadata.get("minimum")
-            if minimum is not None and value is not None and value < minimum:
-                raise ParameterError(spec.name, f"must be ≥ {minimum}, got {value}")
-            choices = spec.metadata.get("choices")
-            if choices is not None and value is not None:
-                allowed = list(choices())
-                for item in value if isinstance(value, tuple) else (value,):
-                    if item not in allowed:
-                        if spec.name == "disable":
-                            raise ParameterError(
-                                "disable",
-                                f"names unknown constraint(s) {item}; choose from {', '.join(allowed)}",
-                            )
-                        raise ParameterError(
-                            spec.name, f"'{item}' is unknown; choose one of {', '.join(allowed)}"
-                        )
+            if minimum is not None:
+                require_at_least(spec.name, value, minimum)
         if self.order == "victim-first" and self.budget is not None:
             raise ParameterError(
                 "order",
@@ -159,11 +146,7 @@ class AttackOptions:
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any]) -> AttackOptions:
         """Options from plain data (a TOML table, JSON); an unknown key is a ``ParameterError`` naming it."""
-        known = [spec.name for spec in dataclasses.fields(cls)]
-        unknown = sorted(set(mapping) - set(known))
-        if unknown:
-            raise ParameterError(unknown[0], f"is no attack option; known: {', '.join(known)}")
-        return cls(**dict(mapping))
+        return dataclass_from_mapping(cls, mapping, "the attack options")
 
     @classmethod
     def from_run(cls, options: Mapping[str, Any], budget: int | None = None) -> AttackOptions:
@@ -177,15 +160,9 @@ class AttackOptions:
         return cls(**kept)
 
     @classmethod
-    def fields(cls) -> list[dataclasses.Field[Any]]:
-        """The option fields with their metadata (``help``, ``label``, ``choices``, ``minimum``), and
-        their types resolved (``Field.type``)."""
-        hints = _hints(cls)
-        specs = []
-        for spec in dataclasses.fields(cls):
-            spec.type = hints[spec.name]
-            specs.append(spec)
-        return specs
+    def fields(cls) -> list[SettingField]:
+        """The option fields: name, type, default, help, choices (``textrobust.fields``)."""
+        return setting_fields(cls)
 
     # -- writing -------------------------------------------------------------------------------
     def changed(self) -> dict[str, Any]:
@@ -228,52 +205,3 @@ def _plain(value: Any) -> str:
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
     return str(value)
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    import textrobust.attacks.options as module
-
-    return typing.get_type_hints(cls, globalns={**vars(module), **vars(typing)})
-
-
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """``value`` as the field's type (a list or comma-separated string as a sorted tuple of names, a path
-    as a string); a ``ParameterError`` naming the field when it is of another type."""
-    optional = False
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        arguments = [a for a in typing.get_args(hint) if a is not type(None)]
-        optional = len(arguments) < len(typing.get_args(hint))
-        hint = arguments[0] if len(arguments) == 1 else hint
-        origin = typing.get_origin(hint)
-    if value is None:
-        if optional:
-            return None
-        raise ParameterError(name, "must be given")
-    if origin is tuple:
-        if isinstance(value, str):
-            value = [item.strip() for item in value.split(",") if item.strip()]
-        if not isinstance(value, list | tuple | set | frozenset) or not all(
-            isinstance(v, str) for v in value
-        ):
-            raise ParameterError(name, f"must be a list of names, got {value!r}")
-        return tuple(sorted(set(value)))
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ParameterError(name, f"must be true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ParameterError(name, f"must be a whole number, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParameterError(name, f"must be a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if isinstance(value, Path):
-            return str(value)
-        if not isinstance(value, str):
-            raise ParameterError(name, f"must be a string, got {value!r}")
-        return value
-    return value

@@ -31,6 +31,21 @@ def _quiet(_message: str) -> None:
     pass
 
 
+@dataclass(frozen=True)
+class BenchmarkRun:
+    """What every stage after the victims works with: the spec, the data, the victims' folders, the open
+    store, who attacks, and how to report progress."""
+
+    spec: BenchmarkSpec
+    dataset: Dataset
+    directories: dict[str, Path]
+    store: Store
+    executor: Any
+    retrain: bool = False
+    progress: bool = True
+    say: Say = _quiet
+
+
 def train_victims(
     spec: BenchmarkSpec, dataset: Dataset, *, retrain: bool = False, say: Say = _quiet
 ) -> tuple[dict[str, Path], list[dict[str, Any]]]:
@@ -83,142 +98,106 @@ def _victim(
     return directory, row
 
 
-def run_attacks(
-    spec: BenchmarkSpec,
-    dataset: Dataset,
-    directories: dict[str, Path],
-    store: Store,
-    executor: Any,
-    *,
-    progress: bool = True,
-    say: Say = _quiet,
-) -> dict[tuple[str, str], int]:
+def run_attacks(run: BenchmarkRun) -> dict[tuple[str, str], int]:
     """Every victim under every attack; (victim, recipe) → run id of the attacks with the shared options."""
     from textrobust.runs.jobs import attack_victim
 
+    spec = run.spec
     run_ids: dict[tuple[str, str], int] = {}
-    for name, directory in directories.items():
+    for name, directory in run.directories.items():
         for attack in spec.attacks:
-            say(f"attacking {name} with {attack.label} (first {spec.n} {spec.split} examples)")
+            run.say(f"attacking {name} with {attack.label} (first {spec.n} {spec.split} examples)")
             outcome = attack_victim(
-                directory, attack.recipe, options=attack.options, dataset=dataset, split=spec.split, n=spec.n,
-                seed=spec.seed, mlm=spec.mlm, store=store, resume=True, progress=progress, executor=executor,
+                directory, attack.recipe, options=attack.options, dataset=run.dataset, split=spec.split,
+                n=spec.n, seed=spec.seed, mlm=spec.mlm, store=run.store, resume=True, progress=run.progress,
+                executor=run.executor,
             )  # fmt: skip
             if attack.options == spec.shared_options:
                 run_ids[(name, attack.recipe)] = outcome.run.id
     return run_ids
 
 
-def export_ratings(spec: BenchmarkSpec, store: Store, run_ids: dict[tuple[str, str], int], say: Say) -> None:
+def export_ratings(run: BenchmarkRun, run_ids: dict[tuple[str, str], int]) -> None:
     """The rating sheets of ``[humaneval]``; a kit already written is left alone (raters may be at work)."""
     from textrobust.leaderboard.humaneval import export_kit
 
+    spec = run.spec
     wanted = spec.humaneval
     if wanted is None or (spec.folder / "humaneval" / "key.json").exists():
         return
     kit = export_kit(
-        store,
+        run.store,
         run_ids[(wanted.victim, wanted.recipe)],
         spec.folder / "humaneval",
         n=wanted.n,
         raters=wanted.raters,
         seed=spec.seed,
     )
-    say(f"rating sheets ({kit.items} items, {kit.raters} raters, {kit.language}): {kit.directory}")
+    run.say(f"rating sheets ({kit.items} items, {kit.raters} raters, {kit.language}): {kit.directory}")
 
 
-def run_transfer(
-    spec: BenchmarkSpec,
-    dataset: Dataset,
-    directories: dict[str, Path],
-    store: Store,
-    executor: Any,
-    *,
-    progress: bool = True,
-    say: Say = _quiet,
-) -> None:
+def run_transfer(run: BenchmarkRun) -> None:
     """The transfer matrix of ``[transfer]``: every victim's adversarial texts replayed on the others."""
     from textrobust.runs.transfer import transfer_matrix
 
+    spec = run.spec
     if spec.transfer_recipe is None:
         return
-    say(f"transfer matrix: {spec.transfer_recipe} over {', '.join(directories)}")
+    run.say(f"transfer matrix: {spec.transfer_recipe} over {', '.join(run.directories)}")
     transfer_matrix(
-        list(directories.values()),
+        list(run.directories.values()),
         spec.transfer_recipe,
-        dataset,
-        store,
+        run.dataset,
+        run.store,
         options=spec.shared_options,
         split=spec.split,
         n=spec.transfer_n if spec.transfer_n is not None else spec.n,
         seed=spec.seed,
         mlm=spec.mlm,
-        progress=progress,
-        executor=executor,
+        progress=run.progress,
+        executor=run.executor,
     )
 
 
-def run_defenses(
-    spec: BenchmarkSpec,
-    dataset: Dataset,
-    directories: dict[str, Path],
-    store: Store,
-    executor: Any,
-    *,
-    retrain: bool = False,
-    progress: bool = True,
-    say: Say = _quiet,
-) -> None:
+def run_defenses(run: BenchmarkRun) -> None:
     """Each ``[[defenses]]`` entry made (or reused) and judged against its base under one protocol."""
-    for defense in spec.defenses:
-        _defense(spec, defense, dataset, directories, store, executor, retrain, progress, say)
+    for defense in run.spec.defenses:
+        _defense(run, defense)
 
 
-def _defense(
-    spec: BenchmarkSpec,
-    defense: DefenseSpec,
-    dataset: Dataset,
-    directories: dict[str, Path],
-    store: Store,
-    executor: Any,
-    retrain: bool,
-    progress: bool,
-    say: Say,
-) -> None:
+def _defense(run: BenchmarkRun, defense: DefenseSpec) -> None:
     from textrobust.defenses.defend import defend, defense_of
     from textrobust.defenses.evaluate import evaluate_defense
     from textrobust.defenses.settings import DefenseRun
     from textrobust.defenses.spec import defense_from_mapping
 
-    base = directories[defense.victim]
+    spec = run.spec
+    base = run.directories[defense.victim]
     out = spec.folder / defense.name
-    if (out / "config.json").exists() and not retrain:
+    shared = spec.shared_options.to_json(with_budget=True)
+    if (out / "config.json").exists() and not run.retrain:
         record = defense_of(out)
     else:
-        run = DefenseRun(
-            seed=spec.seed,
-            mlm=spec.mlm,
-            progress=progress,
-            executor=executor,
-            attack_options=spec.shared_options.to_json(with_budget=True),
+        how = DefenseRun(
+            seed=spec.seed, mlm=spec.mlm, progress=run.progress, executor=run.executor, attack_options=shared
         )
-        method, settings, run = defense_from_mapping(defense.method, defense.table, run)
-        say(f"defending {defense.victim} with {defense.method}")
-        record = defend(base, dataset, out, method, settings, run, notify=say).record()
+        method, settings, how = defense_from_mapping(defense.method, defense.table, how)
+        run.say(f"defending {defense.victim} with {defense.method}")
+        record = defend(base, run.dataset, out, method, settings, how, notify=run.say).record()
     evaluate_defense(
         out,
         base,
-        dataset,
+        run.dataset,
         recipes=list(defense.recipes) if defense.recipes is not None else spec.recipes,
         n=defense.n if defense.n is not None else spec.n,
         seed=spec.seed,
-        store=store,
+        store=run.store,
         mlm=spec.mlm,
         budget_protocol=defense.budget_protocol,
-        progress=progress,
-        executor=executor,
+        progress=run.progress,
+        executor=run.executor,
         defense=record,
-        attack_options=spec.shared_options.to_json(with_budget=True),
+        attack_options=shared,
     )
 
 
@@ -255,9 +234,10 @@ def run_benchmark(
     if on_victims is not None:
         on_victims(rows)
     with Store(spec.folder / "textrobust.sqlite") as store:
-        run_ids = run_attacks(spec, dataset, directories, store, executor, progress=progress, say=say)
-        export_ratings(spec, store, run_ids, say)
-        run_transfer(spec, dataset, directories, store, executor, progress=progress, say=say)
-        run_defenses(spec, dataset, directories, store, executor, retrain=retrain, progress=progress, say=say)
+        run = BenchmarkRun(spec, dataset, directories, store, executor, retrain, progress, say)
+        run_ids = run_attacks(run)
+        export_ratings(run, run_ids)
+        run_transfer(run)
+        run_defenses(run)
         html, report = write_reports(spec, store, dataset)
     return BenchmarkOutcome(html, report, rows)

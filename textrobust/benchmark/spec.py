@@ -17,7 +17,7 @@ from typing import Any
 
 from textrobust.attacks import options as attack_options
 from textrobust.attacks.options import AttackOptions
-from textrobust.errors import ParameterError, TextrobustError, require_at_least
+from textrobust.errors import ConfigError, ParameterError, TextrobustError, require_at_least
 
 # A victim's ``model = "@mlm"`` is the benchmark's masked LM used as the encoder (the seed paper's setup:
 # one Arabic BERT proposes the substitutes and, fine-tuned, is a victim).
@@ -188,14 +188,8 @@ def read_benchmark(
         raise TextrobustError(f"{path} is not valid TOML: {exc}") from None
     try:
         return _read(raw, path, mlm, dataset, folder, dict(executor or {}), default_mlm)
-    except _ConfigError as exc:
-        raise TextrobustError(f"{path}: {exc.where}: {exc.problem}") from None
-
-
-@dataclass
-class _ConfigError(Exception):
-    where: str
-    problem: str
+    except ConfigError as exc:  # raised below without the file's name
+        raise ConfigError(exc.where, exc.problem, path) from None
 
 
 def _at(where: str, call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -203,24 +197,24 @@ def _at(where: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return call(*args, **kwargs)
     except ParameterError as exc:
-        raise _ConfigError(where, str(exc)) from None
+        raise ConfigError(where, str(exc)) from None
 
 
 def _tables(raw: Mapping[str, Any]) -> None:
     known = _known_keys()
     for section, value in raw.items():
         if section not in known:
-            raise _ConfigError(section, f"unknown section; known: {', '.join(known)}")
+            raise ConfigError(section, f"unknown section; known: {', '.join(known)}")
         items = value if isinstance(value, list) else [value]
         for number, item in enumerate(items, start=1):
             if not isinstance(item, dict):
-                raise _ConfigError(section, "expected a table")
+                raise ConfigError(section, "expected a table")
             if section == "defenses":
                 continue
             unknown = sorted(set(item) - set(known[section]))
             if unknown:
                 where = f"[[{section}]] #{number}" if isinstance(value, list) else f"[{section}]"
-                raise _ConfigError(
+                raise ConfigError(
                     where, f"unknown key '{unknown[0]}'; known: {', '.join(sorted(known[section]))}"
                 )
 
@@ -243,11 +237,11 @@ def _read(
     transfer = raw.get("transfer", {})
     victim_tables = raw.get("victims", [])
     if not isinstance(victim_tables, list) or not victim_tables:
-        raise _ConfigError("victims", "list at least one [[victims]] table")
+        raise ConfigError("victims", "list at least one [[victims]] table")
     victims = tuple(_victim(table, number) for number, table in enumerate(victim_tables, start=1))
     names = [v.name for v in victims]
     if len(set(names)) != len(names):
-        raise _ConfigError("victims", "two victims share a name; give each a distinct name")
+        raise ConfigError("victims", "two victims share a name; give each a distinct name")
 
     shared_table = {k: v for k, v in attacks_table.items() if k not in _ATTACK_KEYS}
     shared = _at("[attacks]", attack_options.AttackOptions.from_mapping, shared_table)
@@ -259,11 +253,11 @@ def _read(
     for number, variant in enumerate(attacks_table.get("variants", []), start=1):
         where = f"[[attacks.variants]] #{number}"
         if not isinstance(variant, dict) or "recipe" not in variant:
-            raise _ConfigError(where, "a variant is a table with a 'recipe' key")
+            raise ConfigError(where, "a variant is a table with a 'recipe' key")
         unknown = sorted(set(variant) - {"recipe", *_option_keys()})
         if unknown:
             known = ", ".join(sorted({"recipe", *_option_keys()}))
-            raise _ConfigError(where, f"unknown key '{unknown[0]}'; known: {known}")
+            raise ConfigError(where, f"unknown key '{unknown[0]}'; known: {known}")
         table = {**shared.to_json(with_budget=True), **{k: v for k, v in variant.items() if k != "recipe"}}
         options = _at(where, attack_options.AttackOptions.from_mapping, table)
         _at(where, check_attack, str(variant["recipe"]), options)
@@ -271,11 +265,11 @@ def _read(
 
     transfer_recipe = transfer.get("recipe")
     if transfer_recipe is not None and transfer_recipe not in RECIPES:
-        raise _ConfigError(
+        raise ConfigError(
             "transfer.recipe", f"'{transfer_recipe}' is unknown; choose one of {', '.join(RECIPES.names())}"
         )
     if transfer_recipe is not None and len(victims) < 2:
-        raise _ConfigError("transfer", "a transfer matrix needs at least two victims")
+        raise ConfigError("transfer", "a transfer matrix needs at least two victims")
 
     n = _at("attacks.n", _whole, attacks_table.get("n", 200), "n")
     _at("attacks.n", require_at_least, "n", n, 1)
@@ -290,7 +284,7 @@ def _read(
     _at("benchmark", executor_spec.check)
     report = str(bench.get("report", "report.html"))
     if not report.endswith(".html"):
-        raise _ConfigError("benchmark.report", "name an .html file (markdown and JSON are written beside it)")
+        raise ConfigError("benchmark.report", "name an .html file (markdown and JSON are written beside it)")
     spec = BenchmarkSpec(
         name=str(bench.get("name", path.stem)),
         dataset=dataset or str(bench.get("dataset", "mr")),
@@ -313,10 +307,10 @@ def _read(
     humaneval = raw.get("humaneval")
     if humaneval is not None:
         if humaneval.get("victim") not in names:
-            raise _ConfigError("humaneval.victim", f"name one of the [[victims]] ({', '.join(names)})")
+            raise ConfigError("humaneval.victim", f"name one of the [[victims]] ({', '.join(names)})")
         recipe = humaneval.get("recipe", recipes[0] if recipes else None)
         if recipe not in recipes:
-            raise _ConfigError("humaneval.recipe", f"name one of attacks.recipes ({', '.join(recipes)})")
+            raise ConfigError("humaneval.recipe", f"name one of attacks.recipes ({', '.join(recipes)})")
         rating = HumanEvalSpec(
             str(humaneval["victim"]),
             str(recipe),
@@ -327,7 +321,7 @@ def _read(
         _at("humaneval.raters", require_at_least, "humaneval.raters", rating.raters, 2)
         spec = dataclasses.replace(spec, humaneval=rating)
     if any(v.model == MLM_MODEL for v in victims) and not spec.mlm:
-        raise _ConfigError(
+        raise ConfigError(
             "victims", f"model = '{MLM_MODEL}' needs a masked LM: set benchmark.mlm or pass --mlm"
         )
     return spec
@@ -346,13 +340,13 @@ def _victim(table: Mapping[str, Any], number: int) -> VictimSpec:
     kind = table.get("type")
     where = f"victim '{name}'" if name else f"[[victims]] #{number}"
     if not isinstance(kind, str) or kind not in VICTIM_KINDS:
-        raise _ConfigError(where, f"type must be one of {', '.join(VICTIM_KINDS.names())}")
+        raise ConfigError(where, f"type must be one of {', '.join(VICTIM_KINDS.names())}")
     if not capability(kind, "trainable"):
-        raise _ConfigError(where, f"type '{kind}' is not trained from data; make it from a trained victim")
+        raise ConfigError(where, f"type '{kind}' is not trained from data; make it from a trained victim")
     try:
         return VictimSpec(**{**table, "name": name})
     except TypeError as exc:
-        raise _ConfigError(where, str(exc)) from None
+        raise ConfigError(where, str(exc)) from None
 
 
 def _defense(table: Mapping[str, Any], victims: Sequence[str], number: int) -> DefenseSpec:
@@ -361,14 +355,14 @@ def _defense(table: Mapping[str, Any], victims: Sequence[str], number: int) -> D
 
     victim = table.get("victim")
     if victim not in victims:
-        raise _ConfigError(
+        raise ConfigError(
             f"[[defenses]] #{number}",
             f"victim '{victim}' is not one of the [[victims]] ({', '.join(victims)})",
         )
     method = table.get("method")
     where = f"defense of '{victim}'"
     if not isinstance(method, str) or method not in DEFENSES:
-        raise _ConfigError(where, f"method must be one of {', '.join(DEFENSES.names())}")
+        raise ConfigError(where, f"method must be one of {', '.join(DEFENSES.names())}")
     settings = {k: v for k, v in table.items() if k not in _DEFENSE_KEYS}
     _at(where, defense_from_mapping, method, settings)  # the method's keys, checked now
     recipes = table.get("recipes")

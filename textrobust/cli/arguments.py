@@ -117,32 +117,27 @@ def add_option_flags(parser: argparse.ArgumentParser, options_type: Any, skip: t
         if spec.name in skip:
             continue
         flag = "--" + spec.name.replace("_", "-")
-        help_text = str(spec.metadata.get("help", ""))
-        choices = spec.metadata.get("choices")
-        hint = spec.type
-        arguments = [a for a in typing.get_args(hint) if a is not type(None)]
-        base = arguments[0] if len(arguments) == 1 else hint
-        if base is bool:
-            parser.add_argument(flag, action="store_true", default=None, help=help_text)
-        elif typing.get_origin(base) is tuple:
-            names = list(choices()) if choices is not None else None
+        names = list(spec.choices) if spec.choices is not None else None
+        if spec.type is bool:
+            parser.add_argument(flag, action="store_true", default=None, help=spec.help)
+        elif typing.get_origin(spec.type) is tuple:  # a comma-separated list
             parser.add_argument(
-                flag, default=None, help=choices_help(help_text, names) if names else help_text
+                flag, default=None, help=choices_help(spec.help, names) if names else spec.help
             )
-        elif base in (int, float):
-            parser.add_argument(flag, type=base, default=None, help=help_text)
+        elif spec.type in (int, float):
+            parser.add_argument(flag, type=spec.type, default=None, help=spec.help)
         else:
-            names = list(choices()) if choices is not None else None
-            parser.add_argument(flag, choices=names, default=None, help=help_text)
+            parser.add_argument(flag, choices=names, default=None, help=spec.help)
 
 
 def options_from_args(args: argparse.Namespace, options_type: Any) -> Any:
-    """The options dataclass from the flags ``add_option_flags`` made (only those given)."""
-    given = {
-        spec.name: getattr(args, spec.name)
-        for spec in options_type.fields()
-        if getattr(args, spec.name, None) is not None
-    }
+    """The options dataclass from the flags ``add_option_flags`` made (only those given; a list flag's
+    comma-separated names as a list)."""
+    given: dict[str, Any] = {}
+    for spec in options_type.fields():
+        value = getattr(args, spec.name, None)
+        if value is not None:
+            given[spec.name] = comma_list(value) if typing.get_origin(spec.type) is tuple else value
     return options_type.from_mapping(given)
 
 

@@ -34,8 +34,9 @@ def defend_command(args: argparse.Namespace) -> int:
     from textrobust.defenses.defend import defend, defense_of
     from textrobust.defenses.evaluate import check_evaluation, evaluate_defense
     from textrobust.defenses.registry import resolve_method
-    from textrobust.defenses.settings import DefenseRun, setting_fields
+    from textrobust.defenses.settings import DefenseRun
     from textrobust.defenses.spec import settings_from_mapping
+    from textrobust.fields import setting_fields
 
     out = Path(args.out)
     recipes = comma_list(args.eval_recipes)
@@ -176,7 +177,7 @@ def _add_method_flags(
     from the dataclasses; returns the fields that got one. A flag left out is absent from the parsed
     arguments, so the method's own default holds."""
     from textrobust.defenses.registry import resolve_method
-    from textrobust.defenses.settings import SettingField, setting_fields
+    from textrobust.fields import SettingField, setting_fields
 
     fields: dict[str, list[tuple[str, SettingField]]] = {}
     for name in methods:

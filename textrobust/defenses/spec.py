@@ -8,13 +8,9 @@ from typing import Any, NamedTuple
 
 from textrobust.defenses.method import DefenseMethod
 from textrobust.defenses.registry import resolve_method
-from textrobust.defenses.settings import (
-    DefenseRun,
-    dataclass_from_mapping,
-    replace_from_mapping,
-    setting_fields,
-)
+from textrobust.defenses.settings import DefenseRun
 from textrobust.errors import ParameterError
+from textrobust.fields import dataclass_from_mapping, replace_from_mapping, setting_fields
 
 
 def settings_from_mapping(

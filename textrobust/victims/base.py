@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,12 @@ def read_config(directory: str | Path, expected_type: str | None = None) -> dict
     if expected_type is not None and config[VICTIM_TYPE_KEY] != expected_type:
         raise VictimError(f"{directory} holds a '{config[VICTIM_TYPE_KEY]}' victim, not '{expected_type}'")
     return config
+
+
+def saved_config(directory: Path, kind: str, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A saved victim's config: ``config`` when its loader was given it (the victim was resolved, its
+    config read once), else read from ``directory`` and checked to hold a ``kind`` victim."""
+    return dict(config) if config is not None else read_config(directory, expected_type=kind)
 
 
 def require_files(directory: Path, names: Sequence[str]) -> None:

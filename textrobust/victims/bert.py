@@ -16,7 +16,13 @@ from textrobust.errors import ResourceMissingError, VictimError
 from textrobust.hub import first_line, offline_hint, quiet_torchao, quiet_transformers
 from textrobust.resources.encoders import default_encoder
 from textrobust.victims.adapters import LORA_DEFAULTS, check_peft_options
-from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, WEIGHTS_FILE, read_config, require_files
+from textrobust.victims.base import (
+    CONFIG_FILE,
+    VICTIM_TYPE_KEY,
+    WEIGHTS_FILE,
+    require_files,
+    saved_config,
+)
 from textrobust.victims.torch_victim import TorchVictim
 
 
@@ -323,11 +329,10 @@ class BertClassifier(TorchVictim):
     def load(
         cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> BertClassifier:
-        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         directory = Path(directory)
-        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
+        config = saved_config(directory, cls.victim_type, config)
         adapter = config.get("peft") if isinstance(config.get("peft"), dict) else None
         require_files(directory, list(ADAPTER_FILES) if adapter else [WEIGHTS_FILE])
         if not any(

@@ -3,7 +3,7 @@ attacks, what the Trainer needs, and how a victim type is built and loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -72,7 +72,12 @@ class VictimType(Protocol):
         **options: Any,
     ) -> Trainable: ...
 
-    def load(self, directory: str | Path, device: str = "auto") -> Victim: ...
+    def load(
+        self, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
+    ) -> Victim:
+        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it
+        (``resolve_victim`` has: a victim's config is read once per run)."""
+        ...
 
 
 @runtime_checkable

@@ -39,8 +39,8 @@ from textrobust.victims.base import (
     VICTIM_TYPE_KEY,
     find_base,
     load_victim,
-    read_config,
     save_wrapper_config,
+    saved_config,
 )
 
 # int8 by our own per-row kernels (torch._int_mm); int4 and int2 by torchao (weight-only).
@@ -214,9 +214,8 @@ class QuantizedVictim:
     def load(
         cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> QuantizedVictim:
-        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         directory = Path(directory)
-        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
+        config = saved_config(directory, cls.victim_type, config)
         base_directory = find_base(directory, config, "quantized")
         precision = str(config.get("precision", "int8"))
         if precision not in QUANTIZED_PRECISIONS:

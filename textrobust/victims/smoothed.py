@@ -26,8 +26,8 @@ from textrobust.victims.base import (
     VICTIM_TYPE_KEY,
     find_base,
     load_victim,
-    read_config,
     save_wrapper_config,
+    saved_config,
     validate_texts,
 )
 from textrobust.victims.protocols import Classifier
@@ -145,11 +145,10 @@ class SmoothedVictim:
     def load(
         cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> SmoothedVictim:
-        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         from textrobust.resources.neighbours import load_neighbour_table
 
         directory = Path(directory)
-        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
+        config = saved_config(directory, cls.victim_type, config)
         base_directory = find_base(directory, config, "smoothed")
         try:
             options = {name: config[name] for name in _FIELDS}

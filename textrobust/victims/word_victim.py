@@ -17,8 +17,8 @@ from textrobust.victims.base import (
     VICTIM_TYPE_KEY,
     WEIGHTS_FILE,
     load_weights,
-    read_config,
     require_files,
+    saved_config,
     write_config,
 )
 from textrobust.victims.torch_victim import TorchVictim
@@ -177,9 +177,8 @@ class WordVictim(TorchVictim):
     def load(
         cls, directory: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> WordVictim:
-        """The victim saved in ``directory``; ``config``: its config.json when the caller has read it."""
         directory = Path(directory)
-        config = dict(config) if config is not None else read_config(directory, expected_type=cls.victim_type)
+        config = saved_config(directory, cls.victim_type, config)
         require_files(directory, [CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE])
         vocab = Vocabulary.load(directory / VOCAB_FILE, WordTokenizer.from_config(config.get("tokenizer")))
         try:
