@@ -140,6 +140,13 @@ def stored(store: Store, run_id: int) -> list[tuple[int, str, str | None, int, l
     return [(i, r.status, r.adversarial_text, r.queries, r.changes) for i, r in store.iter_results(run_id)]
 
 
+def assert_attacks_did_something(rows: list) -> None:
+    """Equal results prove nothing when every attack returned nothing: some example was searched (more
+    than its one original query) and some adversarial text was found (rows as ``stored`` gives them)."""
+    assert any(queries > 1 for _i, _status, _text, queries, _changes in rows), "no example was searched"
+    assert any(status == "success" and text for _i, status, text, _queries, _changes in rows), "no success"
+
+
 def run_in_fresh_store(path: Path, job: AttackJob, **kwargs) -> list:
     with Store(path) as store:
         outcome = run_attack(job, store, progress=False, **kwargs)
@@ -208,6 +215,7 @@ def test_same_seed_gives_same_adversarial_texts(tmp_path: Path) -> None:
     second = run_in_fresh_store(tmp_path / "b.sqlite", make_test_job(seed=7))
     other_seed = run_in_fresh_store(tmp_path / "c.sqlite", make_test_job(seed=8))
     assert first == second
+    assert_attacks_did_something(first)
     assert [r[2] for r in first] != [r[2] for r in other_seed], "the seed must matter to this attack"
     assert [r[1] for r in first] == [r[1] for r in other_seed]  # ...but not to which examples flip
 
@@ -223,6 +231,7 @@ def test_results_do_not_depend_on_attack_order(tmp_path: Path) -> None:
     forward = run_in_fresh_store(tmp_path / "a.sqlite", make_test_job(seed=3))
     backward = run_in_fresh_store(tmp_path / "b.sqlite", make_test_job(seed=3), executor=ReversedExecutor())
     assert forward == backward
+    assert_attacks_did_something(forward)
 
 
 def test_process_pool_gives_the_same_results_as_in_process(tmp_path: Path) -> None:
@@ -230,6 +239,7 @@ def test_process_pool_gives_the_same_results_as_in_process(tmp_path: Path) -> No
     in_process = run_in_fresh_store(tmp_path / "a.sqlite", job)
     pooled = run_in_fresh_store(tmp_path / "b.sqlite", job, executor=ProcessPoolExecutor(2), shard_size=3)
     assert pooled == in_process
+    assert_attacks_did_something(in_process)
 
 
 def test_interrupted_run_resumes_without_repeating_or_losing(tmp_path: Path) -> None:
@@ -343,6 +353,7 @@ def test_resume_after_sigkill_neither_loses_nor_repeats_an_example(tmp_path: Pat
         assert store.finished_indices(killed.id) == set(range(30))  # nothing lost
         resumed = stored(store, killed.id)
     assert resumed == run_in_fresh_store(tmp_path / "reference.sqlite", make_test_job(n=30))
+    assert_attacks_did_something(resumed)
 
 
 # -- with the real attack engine ------------------------------------------------------------------
@@ -417,3 +428,4 @@ def test_engine_recipes_through_the_runner_store_results_that_pass_their_recheck
             assert np.allclose(replay, result.adversarial_proba, atol=1e-6)
     pooled = run_in_fresh_store(tmp_path / "b.sqlite", job, executor=ProcessPoolExecutor(2), shard_size=4)
     assert pooled == in_process
+    assert_attacks_did_something(in_process)
