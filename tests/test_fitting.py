@@ -205,6 +205,8 @@ def test_a_folder_without_its_state_file_is_not_a_checkpoint(tmp_path: Path) -> 
     root = tmp_path / "checkpoints"
     (root / "step-0000009").mkdir(parents=True)
     (root / "notes").mkdir()
+    (root / "step-latest").mkdir()
+    (root / "step-latest" / STATE_FILE).write_text("{}", encoding="utf-8")  # not a step number
     assert checkpoints(root) == [] and checkpoints(tmp_path / "missing") == []
 
 

@@ -206,7 +206,10 @@ def checkpoints(root: str | Path) -> list[Path]:
     found = [
         p
         for p in root.iterdir()
-        if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX) and (p / STATE_FILE).is_file()
+        if p.is_dir()
+        and p.name.removeprefix(CHECKPOINT_PREFIX).isdigit()
+        and p.name.startswith(CHECKPOINT_PREFIX)
+        and (p / STATE_FILE).is_file()
     ]
     return sorted(found, key=lambda p: int(p.name.removeprefix(CHECKPOINT_PREFIX)))
 
