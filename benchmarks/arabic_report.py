@@ -15,7 +15,7 @@ import platform
 import numpy as np
 
 from textrobust.data.arabic import is_arabic_word, is_clitic_only
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.leaderboard.report import recipe_label
 from textrobust.statistics import bootstrap_mean
 from textrobust.store import Store
@@ -23,7 +23,7 @@ from textrobust.store import Store
 
 def is_whole_arabic_word(word: str) -> bool:
     """Arabic script only, one word by the project's splitting, not a bare proclitic or a single letter."""
-    split = split_text(word)
+    split = segment_text(word)
     return split.words == (word,) and is_arabic_word(word) and not is_clitic_only(word) and len(word) >= 2
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.data import Dataset, build_dataset
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -38,7 +38,7 @@ class KeywordModel:
         self.calls: list[int] = []  # batch sizes, one entry per predict_proba call
 
     def logit(self, text: str) -> float:
-        words = [w.lower() for w in split_text(text).words]
+        words = [w.lower() for w in segment_text(text).words]
         value = self.bias + sum(self.weights.get(w, 0.0) for w in words)
         value += sum(self.bigrams.get(pair, 0.0) for pair in zip(words, words[1:], strict=False))
         return value
@@ -91,7 +91,7 @@ class HashingEncoder:
         self.calls.append(len(texts))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in split_text(text).words:
+            for word in segment_text(text).words:
                 digest = hashlib.md5(word.lower().encode("utf-8")).digest()
                 out[row, int.from_bytes(digest[:4], "little") % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
@@ -215,7 +215,7 @@ def naive_bayes_weights(texts: Sequence[str], labels: Sequence[int], min_count: 
     """Log-odds of each word (add-one smoothing) among positive vs negative training sentences."""
     counts = [Counter(), Counter()]
     for text, label in zip(texts, labels, strict=True):
-        counts[label].update(w.lower() for w in split_text(text).words)
+        counts[label].update(w.lower() for w in segment_text(text).words)
     totals = [sum(c.values()) for c in counts]
     vocabulary = sorted(
         w for w in set(counts[0]) | set(counts[1]) if counts[0][w] + counts[1][w] >= min_count
@@ -261,7 +261,7 @@ class RandomVectorEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), 64))
         for row, text in enumerate(texts):
-            for word in split_text(text).words:
+            for word in segment_text(text).words:
                 out[row] += np.random.default_rng(_hash(word.lower())).standard_normal(64)
         return out
 

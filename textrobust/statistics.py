@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textrobust.errors import ParameterError
+
 BOOTSTRAP_SAMPLES = 2000
 
 
@@ -50,10 +52,10 @@ def fleiss_kappa(counts: Sequence[Sequence[int]]) -> float | None:
     every item must have the same number of raters (≥ 2). None when agreement by chance is total."""
     table = np.asarray(counts, dtype=np.float64)
     if table.ndim != 2 or table.shape[0] == 0:
-        raise ValueError("counts must be a non-empty items × categories table")
+        raise ParameterError("counts", "must be a non-empty items × categories table")
     raters = table.sum(axis=1)
     if raters.min() != raters.max() or raters[0] < 2:
-        raise ValueError("every item needs the same number of raters, at least two")
+        raise ParameterError("counts", "must give every item the same number of raters, at least two")
     n = raters[0]
     agreement = ((table * (table - 1)).sum(axis=1) / (n * (n - 1))).mean()  # P̄
     shares = table.sum(axis=0) / table.sum()

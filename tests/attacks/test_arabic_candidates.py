@@ -11,7 +11,7 @@ from textrobust.attacks.candidates import WordNetSynonyms
 from textrobust.attacks.constraints import CONSTRAINT_NAMES, KnownWord, Substitution
 from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.recipes import RecipeResources, build_attack, check_recipe_options
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.errors import ParameterError, ResourceMissingError
 from textrobust.resources.arabic_wordnet import ArabicWordNet, TabText, build_lexicon, load_arabic_wordnet
 from textrobust.resources.stopwords import stopwords
@@ -28,7 +28,7 @@ TAB = """00000001-n\tlemma\tكتاب
 00000003-a\tlemma\tحسن
 """
 SENTENCE = "قرأت الكتاب الجميل في البيت"
-TEXT = split_text(SENTENCE)
+TEXT = segment_text(SENTENCE)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_build_attack_word_list_option(arabic_wordnet: ArabicWordNet, tmp_path: 
 def test_pwws_with_the_real_arabic_wordnet_proposes_arabic_candidates(tmp_path: Path) -> None:
     wordnet = load_arabic_wordnet(tmp_path, source=SHARED_AWN)
     attack = build_attack("pwws", None, RecipeResources("ar", **arabic_resources(wordnet)))
-    text = split_text("قرأت الكتاب في البيت مع صديق")
+    text = segment_text("قرأت الكتاب في البيت مع صديق")
     found = attack.candidates.candidates(text, [1, 3, 5])
     assert all(found), found
     assert all(candidate.startswith("ال") for candidate in found[0] + found[1])

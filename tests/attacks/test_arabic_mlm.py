@@ -11,7 +11,7 @@ from textrobust.attacks.mlm import MaskedLanguageModel
 from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.recipes import RecipeResources, build_attack
 from textrobust.data.arabic import is_arabic_word, is_clitic_only
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.errors import ResourceMissingError
 from textrobust.resources.stopwords import stopwords
 
@@ -28,7 +28,7 @@ def _mixed_mlm(language: str | None, seed: int = 0) -> MaskedLanguageModel:
 
 
 def test_proposals_for_arabic_text_are_arabic_whole_words() -> None:
-    text = split_text(SENTENCE)
+    text = segment_text(SENTENCE)
     unfiltered = _mixed_mlm(None).at_mask(text, [1, 3], 40)
     assert any(not is_arabic_word(w) for proposals in unfiltered for w, _ in proposals)  # the trap is real
     for proposals in _mixed_mlm("ar").at_mask(text, [1, 3], 40):
@@ -45,7 +45,7 @@ def test_a_masked_lm_that_does_not_know_the_language_is_refused() -> None:
 
 def test_stopword_candidates_are_rejected() -> None:
     constraint = StopwordCandidate(stopwords("ar"))
-    text = split_text(SENTENCE)
+    text = segment_text(SENTENCE)
     substitution = Substitution(text, text, 1, frozenset())
     reasons = constraint.check_candidates(substitution, ["ممتاز", "من", "في"])
     assert reasons[0] is None and reasons[1] and reasons[2]
@@ -62,7 +62,7 @@ def test_arabic_mlm_synonym_changes_content_words_to_arabic_content_words() -> N
     victim = KeywordModel({"رائع": 4.0, "جميلة": 1.0}, bias=-1.0)
     result = attack.attack(SENTENCE, 1, victim)
     assert result.status == "success"
-    original, adversarial = split_text(SENTENCE).words, split_text(result.adversarial_text or "").words
+    original, adversarial = segment_text(SENTENCE).words, segment_text(result.adversarial_text or "").words
     changed = [new for old, new in zip(original, adversarial, strict=True) if old != new]
     assert changed and all(is_arabic_word(w) and w not in stopwords("ar") for w in changed)
     english_attack = build_attack(

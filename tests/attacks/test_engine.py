@@ -31,7 +31,7 @@ from textrobust.attacks.engine import WordSubstitutionAttack
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.attacks.search import GreedyByImportance
-from textrobust.data.text import is_word, split_text
+from textrobust.data.text import is_word, segment_text
 from textrobust.errors import AttackError, ResourceMissingError
 
 WEIGHTS = {
@@ -82,11 +82,11 @@ def test_attack_flips_the_label_and_records_each_change() -> None:
     assert result.adversarial_prediction == 0 != result.label
     assert model.predict_proba([result.adversarial_text]).argmax() == result.adversarial_prediction
     assert result.words_changed >= 1 and result.num_words == 4
-    words = list(split_text("The film is good").words)
+    words = list(segment_text("The film is good").words)
     for change in result.changes:
         assert words[change.index] == change.original
         words[change.index] = change.replacement
-    assert split_text(result.adversarial_text).words == tuple(words)
+    assert segment_text(result.adversarial_text).words == tuple(words)
     assert result.queries >= 1 + result.words_changed
 
 
@@ -94,7 +94,7 @@ def test_only_changed_words_differ_and_separators_are_kept() -> None:
     text = "The  film, is good!!"
     result = textfooler_like().attack(text, 1, keyword_model())
     assert result.status == "success"
-    before, after = split_text(text), split_text(result.adversarial_text)
+    before, after = segment_text(text), segment_text(result.adversarial_text)
     assert before.separators == after.separators
     changed = {i for i, (a, b) in enumerate(zip(before.words, after.words, strict=True)) if a != b}
     assert changed == {c.index for c in result.changes}
@@ -157,7 +157,7 @@ def test_max_words_changed_caps_the_number_of_substitutions() -> None:
 
 def test_word_embedding_cosine_rejects_far_and_unknown_words() -> None:
     table = TinyNeighbourTable(NEIGHBOURS)
-    substitution = Substitution(split_text("good film"), split_text("good film"), 0, frozenset())
+    substitution = Substitution(segment_text("good film"), segment_text("good film"), 0, frozenset())
     reasons = WordEmbeddingCosine(table, 0.5).check_candidates(substitution, ["great", "bad", "zzz"])
     assert reasons[0] is None
     assert reasons[1].startswith("word cosine 0.300")
@@ -166,7 +166,7 @@ def test_word_embedding_cosine_rejects_far_and_unknown_words() -> None:
 
 def test_same_part_of_speech_allows_noun_verb_swaps_only_when_asked() -> None:
     tagger = DictTagger({"run": "VERB", "quickly": "ADV", "film": "NOUN", "show": "NOUN", "play": "VERB"})
-    text = split_text("the film ends")
+    text = segment_text("the film ends")
     substitution = Substitution(text, text, 1, frozenset())
     strict = SamePartOfSpeech(tagger).check_candidates(substitution, ["show", "play", "quickly"])
     assert strict[0] is None and strict[1] == "part of speech VERB ≠ NOUN" and strict[2] is not None
@@ -178,7 +178,7 @@ def test_same_part_of_speech_allows_noun_verb_swaps_only_when_asked() -> None:
 
 def test_part_of_speech_tags_all_candidates_in_one_batch() -> None:
     tagger = DictTagger({})
-    text = split_text("one two three four five six seven eight nine ten eleven")
+    text = segment_text("one two three four five six seven eight nine ten eleven")
     SamePartOfSpeech(tagger, window=2).check_candidates(
         Substitution(text, text, 5, frozenset()), ["a1", "b1", "c1"]
     )
@@ -187,7 +187,7 @@ def test_part_of_speech_tags_all_candidates_in_one_batch() -> None:
 
 def test_sentence_similarity_compares_a_window_around_the_change() -> None:
     encoder = HashingEncoder()
-    text = split_text("w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12")
+    text = segment_text("w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12")
     substitution = Substitution(text, text, 10, frozenset())
     windowed = SentenceSimilarity(encoder, 0.0, window=3)
     whole = SentenceSimilarity(encoder, 0.0, window=None)
@@ -200,20 +200,20 @@ def test_sentence_similarity_compares_a_window_around_the_change() -> None:
 def test_sentence_similarity_angular_metric_and_threshold_reasons() -> None:
     constraint = SentenceSimilarity(HashingEncoder(), threshold=1 - 0.3 / math.pi, metric="angular")
     assert constraint.similarity(np.array([1.0, 0.0]))[1] == pytest.approx(0.5)
-    text = split_text("good film plot here now")
+    text = segment_text("good film plot here now")
     reasons = constraint.check_candidates(Substitution(text, text, 0, frozenset()), ["great"])
     assert reasons[0].startswith("sentence similarity 0.")
 
 
 def test_sentence_similarity_uses_the_short_text_threshold_below_the_window() -> None:
     constraint = SentenceSimilarity(HashingEncoder(), 0.99, window=15, short_text_threshold=0.1)
-    assert constraint.threshold_for(split_text("a short text")) == 0.1
-    assert constraint.threshold_for(split_text(" ".join(["w"] * 15))) == 0.99
+    assert constraint.threshold_for(segment_text("a short text")) == 0.1
+    assert constraint.threshold_for(segment_text(" ".join(["w"] * 15))) == 0.99
 
 
 def test_sentence_similarity_against_current_or_original_text() -> None:
     encoder = HashingEncoder()
-    original = split_text("aa bb cc dd")
+    original = segment_text("aa bb cc dd")
     current = original.replace(0, "zz")
     substitution = Substitution(original, current, 1, frozenset({0}))
     to_original = SentenceSimilarity(encoder, 0.0, compare_to="original").scores(substitution, ["yy"])[0]
@@ -347,7 +347,7 @@ def test_random_ranking_depends_on_the_seed_only() -> None:
         from textrobust.attacks.search import Problem
 
         problem = Problem(
-            split_text(" ".join(f"w{i}" for i in range(12))),
+            segment_text(" ".join(f"w{i}" for i in range(12))),
             QueryOracle(keyword_model(), attack.goal, 1),
             CandidateCache(attack.candidates),
             CandidateFilter([]),
@@ -367,7 +367,9 @@ def test_same_seed_gives_the_same_adversarial_texts() -> None:
         model = KeywordModel(dict(WEIGHTS), bias=0.0)
         return [textfooler_like().attack(t, 1, model).adversarial_text for t in texts]
 
-    assert run() == run()
+    first = run()
+    assert first == run()
+    assert any(text is not None for text in first)  # the attacks found something to compare
 
 
 # -- candidates ------------------------------------------------------------------------------
@@ -376,15 +378,15 @@ def test_same_seed_gives_the_same_adversarial_texts() -> None:
 def test_embedding_neighbours_keep_the_case_and_drop_the_original() -> None:
     table = TinyNeighbourTable({"good": [("good", 1.0), ("great", 0.9), ("new york", 0.8), ("fine", 0.4)]})
     generator = EmbeddingNeighbours(table, k=5, min_cos=0.5)
-    assert generator.candidates(split_text("Good film"), [0]) == [["Great"]]
+    assert generator.candidates(segment_text("Good film"), [0]) == [["Great"]]
 
 
 def test_wordnet_synonyms_follow_the_part_of_speech_and_skip_multiword_lemmas() -> None:
     wordnet = DictWordNet({("run", "v"): ["sprint", "go_away"], ("run", "n"): ["trial"]})
     tagger = DictTagger({"run": "VERB", "the": "DET"})
     generator = WordNetSynonyms(wordnet, pos_tagger=tagger)
-    assert generator.candidates(split_text("run the"), [0, 1]) == [["sprint"], []]
-    assert sorted(WordNetSynonyms(wordnet).candidates(split_text("run"), [0])[0]) == ["sprint", "trial"]
+    assert generator.candidates(segment_text("run the"), [0, 1]) == [["sprint"], []]
+    assert sorted(WordNetSynonyms(wordnet).candidates(segment_text("run"), [0])[0]) == ["sprint", "trial"]
 
 
 VOCAB = "the a movie film good bad great dull plot acting is was not very were fun".split()
@@ -393,7 +395,7 @@ VOCAB = "the a movie film good bad great dull plot acting is was not very were f
 def test_masked_lm_proposes_whole_words_only_without_the_original() -> None:
     mlm = tiny_masked_lm(VOCAB)
     generator = MaskedLMCandidates(mlm, k=8, method="mask")
-    text = split_text("The movie was good, the plot dull!")
+    text = segment_text("The movie was good, the plot dull!")
     for index, found in zip([1, 3, 6], generator.candidates(text, [1, 3, 6]), strict=True):
         assert 0 < len(found) <= 8
         assert all(is_word(w) and not w.startswith("#") for w in found)
@@ -407,7 +409,7 @@ def test_masked_lm_batches_all_positions_in_one_forward_pass() -> None:
     mlm.model.base_model.register_forward_hook(
         lambda _m, _args, kwargs, _out: calls.append(kwargs["input_ids"].shape[0]), with_kwargs=True
     )
-    text = split_text("the movie was good and the plot was dull")
+    text = segment_text("the movie was good and the plot was dull")
     MaskedLMCandidates(mlm, k=5).candidates(text, [1, 3, 7, 8])
     assert calls == [4]
     MaskedLMCandidates(mlm, k=5).candidates(text, [1, 3])  # cached
@@ -416,7 +418,7 @@ def test_masked_lm_batches_all_positions_in_one_forward_pass() -> None:
 
 def test_masked_lm_in_context_builds_multi_piece_words_from_pieces() -> None:
     mlm = tiny_masked_lm(VOCAB)
-    text = split_text("the movies were fun")  # 'movies' = movie + ##s
+    text = segment_text("the movies were fun")  # 'movies' = movie + ##s
     found = MaskedLMCandidates(mlm, k=10, method="in-context").candidates(text, [1])[0]
     assert found and all(is_word(w) for w in found)
     pieces = {"s", "ed", "ing", "ly", "er"}
@@ -435,7 +437,7 @@ def test_masked_lm_applies_its_head_only_where_needed_with_the_same_logits() -> 
     with torch.inference_mode():
         full = mlm.model(**encoded).logits[rows, columns]
     torch.testing.assert_close(fast, full, rtol=1e-4, atol=1e-5)
-    text = split_text("the movie was good and the plot was dull")
+    text = segment_text("the movie was good and the plot was dull")
     expected = mlm.at_mask(text, [1, 3], 6) + mlm.in_context(text, [1, 8], 6)
     mlm._head = None  # the generic path: full logits
     mlm._cache.clear()
@@ -452,7 +454,7 @@ def test_a_masked_lm_folder_loads_by_path_and_proposes_the_same_words(tmp_path) 
     mlm.model.save_pretrained(str(tmp_path / "mlm"))
     mlm.tokenizer.save_pretrained(str(tmp_path / "mlm"))
     loaded = load_masked_lm(tmp_path / "mlm")
-    text = split_text("the movie was good and the plot was dull")
+    text = segment_text("the movie was good and the plot was dull")
     assert [[w for w, _ in f] for f in loaded.at_mask(text, [1, 3], 5)] == [
         [w for w, _ in f] for f in mlm.at_mask(text, [1, 3], 5)
     ]
@@ -462,7 +464,7 @@ def test_a_masked_lm_folder_loads_by_path_and_proposes_the_same_words(tmp_path) 
 
 def test_masked_lm_matches_the_case_of_the_original_word() -> None:
     mlm = tiny_masked_lm(VOCAB)
-    found = MaskedLMCandidates(mlm, k=5).candidates(split_text("The Movie was good"), [1])[0]
+    found = MaskedLMCandidates(mlm, k=5).candidates(segment_text("The Movie was good"), [1])[0]
     assert found and all(w[0].isupper() for w in found)
 
 

@@ -29,7 +29,7 @@ from textrobust.attacks.policies import (
     same_case,
 )
 from textrobust.attacks.search import GreedyByImportance
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 
 
 def test_textrobusts_policies_are_the_defaults() -> None:
@@ -166,7 +166,7 @@ class RecordingWordNet(DictWordNet):
 
 def test_wordnet_is_asked_for_the_lowercased_word_or_as_written_with_its_lemma_kept() -> None:
     wordnet = RecordingWordNet({("good", None): ["Good", "fine"]})
-    text = split_text("Good film")
+    text = segment_text("Good film")
     assert WordNetSynonyms(wordnet).candidates(text, [0]) == [["Fine"]]
     assert WordNetSynonyms(wordnet, rule=TextAttackCandidates()).candidates(text, [0]) == [["fine"]]
     assert wordnet.asked == [("good", None, False), ("Good", None, True)]

@@ -20,7 +20,7 @@ from textrobust.attacks.constraints import SamePartOfSpeech, SentenceSimilarity,
 from textrobust.attacks.options import PROFILES, AttackOptions
 from textrobust.attacks.policies import TextAttackCandidates, recover_word_case
 from textrobust.attacks.recipes import TEXTATTACK_PROFILE, RecipeResources, build_attack
-from textrobust.data.text import is_word, split_text
+from textrobust.data.text import is_word, segment_text
 from textrobust.errors import ParameterError
 
 STOPWORDS = frozenset({"the", "a", "and", "was"})
@@ -44,10 +44,10 @@ def resources() -> dict[str, object]:
 
 def test_the_textattack_word_rule_cuts_as_words_from_text_does() -> None:
     text = "That’s a movie--dumb , *bad* film @x_y_ and it's fine-ish ."
-    split = split_text(text, "textattack")
+    split = segment_text(text, "textattack")
     assert split.text == text  # nothing lost
     assert split.words == ("That", "s", "a", "movie--dumb", "bad", "film", "x_y", "and", "it's", "fine-ish")
-    assert split_text(text).words[:1] == ("That’s",)  # textrobust's rule keeps the curly apostrophe inside
+    assert segment_text(text).words[:1] == ("That’s",)  # textrobust's rule keeps the curly apostrophe inside
     assert is_word("movie--dumb", "textattack") and not is_word("movie--dumb")
     assert not is_word("-bad", "textattack")
 
@@ -64,7 +64,7 @@ def test_textattack_case_recovery() -> None:
 
 
 def test_stopwords_are_case_sensitive_in_the_profile() -> None:
-    text = split_text("The film was fine")
+    text = segment_text("The film was fine")
     substitution = Substitution(text, text, 0, frozenset())
     assert Stopwords(STOPWORDS).check_position(substitution) is not None
     assert Stopwords(STOPWORDS, case_sensitive=True).check_position(substitution) is None
@@ -72,11 +72,11 @@ def test_stopwords_are_case_sensitive_in_the_profile() -> None:
 
 def test_short_texts_skip_the_similarity_check_and_score_one() -> None:
     constraint = SentenceSimilarity(HashingEncoder(), 0.99, window=15, skip_short_texts=True)
-    short = split_text("the movie was good")
+    short = segment_text("the movie was good")
     substitution = Substitution(short, short, 3, frozenset())
     assert constraint.scores(substitution, ["awful", "xyz"]).tolist() == [1.0, 1.0]
     assert constraint.check_candidates(substitution, ["awful"]) == [None]
-    long = split_text(" ".join(["word"] * 20) + " good")
+    long = segment_text(" ".join(["word"] * 20) + " good")
     scores = constraint.scores(Substitution(long, long, 20, frozenset()), ["awful"])
     assert scores[0] < 1.0
 
@@ -94,7 +94,7 @@ class RecordingTagger(DictTagger):
 def test_pos_windows_four_before_three_after_in_the_original_text() -> None:
     tagger = RecordingTagger({"good": "ADJ", "fine": "ADJ"})
     constraint = SamePartOfSpeech(tagger, window=4, window_after=3, context="original")
-    original = split_text("w0 w1 w2 w3 w4 good w6 w7 w8 w9 w10")
+    original = segment_text("w0 w1 w2 w3 w4 good w6 w7 w8 w9 w10")
     current = original.replace(6, "changed")
     assert constraint.check_candidates(Substitution(original, current, 5, frozenset({6})), ["fine"]) == [None]
     assert tagger.windows == [
@@ -110,22 +110,24 @@ def test_textattack_candidates_compare_with_the_word_case_sensitively() -> None:
     table = TinyNeighbourTable({"good": [("Good", 0.95), ("fine", 0.9)]})
     # neighbours get the word's case first (TextAttack's recover_word_case), so "Good" is the word itself
     neighbours = EmbeddingNeighbours(table, rule=TextAttackCandidates(case=recover_word_case))
-    assert neighbours.candidates(split_text("Good film"), [0]) == [["Fine"]]
+    assert neighbours.candidates(segment_text("Good film"), [0]) == [["Fine"]]
     wordnet = DictWordNet({("good", None): ["poor", "Good", "bad"]})
     synonyms = WordNetSynonyms(wordnet, rule=TextAttackCandidates())
-    assert synonyms.candidates(split_text("good film"), [0]) == [["poor", "Good", "bad"]]  # "Good" != "good"
-    assert WordNetSynonyms(wordnet).candidates(split_text("good film"), [0]) == [["poor", "bad"]]
+    assert synonyms.candidates(segment_text("good film"), [0]) == [
+        ["poor", "Good", "bad"]
+    ]  # "Good" != "good"
+    assert WordNetSynonyms(wordnet).candidates(segment_text("good film"), [0]) == [["poor", "bad"]]
 
 
 def test_textattack_masked_lm_proposals_accept_word_pieces() -> None:
     mlm = tiny_masked_lm(["good", "film", "movie", "the", "was"], seed=0)
     generator = MaskedLMCandidates(mlm, k=50, method="mask", rule=TextAttackCandidates())
-    proposals = generator.candidates(split_text("the film was good"), [3])[0]
+    proposals = generator.candidates(segment_text("the film was good"), [3])[0]
     # the tiny vocabulary's pieces ("##ly" ...) come back without their marker, like whole words
     assert {"s", "ed", "ing", "ly", "er"} <= set(proposals)
     assert "good" not in proposals
     whole_words = MaskedLMCandidates(mlm, k=50, method="mask").candidates(
-        split_text("the film was good"), [3]
+        segment_text("the film was good"), [3]
     )[0]
     assert not {"s", "ed", "ing", "ly", "er"} & set(whole_words)
 

@@ -38,7 +38,7 @@ from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.policies import TEXTATTACK_SEARCH, TextAttackCandidates
 from textrobust.attacks.requests import run_together
 from textrobust.attacks.search import GreedyByImportance, Problem
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 
 WORDS = ["good", "great", "fine", "bad", "poor", "dull", "film", "movie", "plot", "the", "was", "a"]
 WEIGHTS = {"good": 2.0, "great": 1.5, "fine": 0.5, "bad": -2.0, "poor": -1.5, "dull": -1.0}
@@ -120,7 +120,7 @@ def plain_and_together(
 def substitutions() -> list[Substitution]:
     out = []
     for text in TEXTS:
-        split = split_text(text)
+        split = segment_text(text)
         index = next(i for i, w in enumerate(split.words) if w in WEIGHTS)
         out.append(Substitution(split, split, index, frozenset()))
     return out
@@ -140,7 +140,7 @@ def oracle(max_queries: int | None = None) -> QueryOracle:
 
 
 def problem(text: str, search_candidates: Any = None) -> Problem:
-    split = split_text(text)
+    split = segment_text(text)
     generator = search_candidates or EmbeddingNeighbours(TinyNeighbourTable(NEIGHBOURS), k=5)
     p = Problem(
         split,
@@ -159,7 +159,7 @@ def problem(text: str, search_candidates: Any = None) -> Problem:
 def test_oracle_observe_and_original_result() -> None:
     for budget in (None, 3):
         plain_and_together(lambda b=budget: oracle(b), "observe", [(TEXTS,), (TEXTS[:2],), (TEXTS * 2,)])
-    plain_and_together(oracle, "original_result", [(t, len(split_text(t))) for t in TEXTS])
+    plain_and_together(oracle, "original_result", [(t, len(segment_text(t))) for t in TEXTS])
 
 
 @pytest.mark.parametrize("rule", [None, TextAttackCandidates()], ids=["textrobust", "textattack"])
@@ -167,13 +167,13 @@ def test_masked_lm_candidates_and_their_cache(mlm: MaskedLanguageModel, rule: An
     def generator() -> MaskedLMCandidates:
         return MaskedLMCandidates(mlm, k=8, **({} if rule is None else {"rule": rule}))
 
-    calls = [(split_text(t), [0, 1, 2]) for t in TEXTS]
+    calls = [(segment_text(t), [0, 1, 2]) for t in TEXTS]
     plain_and_together(generator, "candidates", calls, mlm._cache.clear)
     plain_and_together(lambda: CandidateCache(generator()), "generate", calls, mlm._cache.clear)
 
 
 def test_masked_lm_proposals(mlm: MaskedLanguageModel) -> None:
-    calls = [(split_text(t), [0, 1], 6) for t in TEXTS]
+    calls = [(segment_text(t), [0, 1], 6) for t in TEXTS]
     for name in ("at_mask", "at_mask_textattack"):
         plain_and_together(lambda: mlm, name, calls, mlm._cache.clear)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from textrobust.data.text import is_word, match_case, same_word, split_text
+from textrobust.data.text import is_word, match_case, same_word, segment_text
 
 # Latin and Arabic letters, Arabic marks (fatha, shadda, tanween), digits, joiners, spaces, punctuation.
 ALPHABET = (
@@ -20,7 +20,7 @@ words = st.text(alphabet=WORD_ALPHABET, min_size=1, max_size=12).filter(is_word)
 @settings(max_examples=300, deadline=None)
 @given(texts)
 def test_joining_the_split_gives_back_the_exact_text(text: str) -> None:
-    split = split_text(text)
+    split = segment_text(text)
     assert split.text == text
     assert len(split.separators) == len(split.words) + 1
     assert all(is_word(word) for word in split.words)
@@ -30,7 +30,7 @@ def test_joining_the_split_gives_back_the_exact_text(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(texts, st.data())
 def test_replacing_a_word_changes_only_that_word(text: str, data: st.DataObject) -> None:
-    split = split_text(text)
+    split = segment_text(text)
     if not split.words:
         return
     index = data.draw(st.integers(0, len(split.words) - 1))
@@ -38,7 +38,7 @@ def test_replacing_a_word_changes_only_that_word(text: str, data: st.DataObject)
     changed = split.replace(index, replacement)
     start, end = split.spans()[index]
     assert changed.text == text[:start] + replacement + text[end:]
-    resplit = split_text(changed.text)
+    resplit = segment_text(changed.text)
     assert resplit.words == split.words[:index] + (replacement,) + split.words[index + 1 :]
     assert resplit.separators == split.separators
 
@@ -46,14 +46,14 @@ def test_replacing_a_word_changes_only_that_word(text: str, data: st.DataObject)
 @settings(max_examples=200, deadline=None)
 @given(texts)
 def test_spans_locate_every_word(text: str) -> None:
-    split = split_text(text)
+    split = segment_text(text)
     assert [text[s:e] for s, e in split.spans()] == list(split.words)
 
 
 @settings(max_examples=200, deadline=None)
 @given(texts, st.data())
 def test_windows_are_exact_substrings(text: str, data: st.DataObject) -> None:
-    split = split_text(text)
+    split = segment_text(text)
     if not split.words:
         return
     index = data.draw(st.integers(0, len(split.words) - 1))
@@ -63,28 +63,28 @@ def test_windows_are_exact_substrings(text: str, data: st.DataObject) -> None:
     assert end - start == min(size, len(split.words))
     window = split.window(index, size)
     assert window in text
-    assert split_text(window).words == split.words[start:end]
+    assert segment_text(window).words == split.words[start:end]
 
 
 def test_english_contractions_and_hyphens_stay_one_word() -> None:
-    split = split_text("It's a well-made film -- don't miss it, 'really'.")
+    split = segment_text("It's a well-made film -- don't miss it, 'really'.")
     assert split.words == ("It's", "a", "well-made", "film", "don't", "miss", "it", "really")
     assert split.separators[-1] == "'."
 
 
 def test_arabic_words_keep_their_diacritics_and_punctuation_is_a_separator() -> None:
-    split = split_text("الفيلمُ رائعٌ جداً، أليس كذلك؟")
+    split = segment_text("الفيلمُ رائعٌ جداً، أليس كذلك؟")
     assert split.words == ("الفيلمُ", "رائعٌ", "جداً", "أليس", "كذلك")
     assert split.separators == ("", " ", " ", "، ", " ", "؟")
     assert split.replace(1, "ممتاز").text == "الفيلمُ ممتاز جداً، أليس كذلك؟"
 
 
 def test_deleting_a_word_merges_the_separators_without_doubling_spaces() -> None:
-    split = split_text("a good , movie")
+    split = segment_text("a good , movie")
     assert split.delete(1) == "a , movie"
     assert split.delete(0) == "good , movie"
     assert split.delete(2) == "a good ,"
-    assert split_text("one").delete(0) == ""
+    assert segment_text("one").delete(0) == ""
 
 
 def test_is_word_accepts_exactly_one_word() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.data.arabic import is_arabic_word
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.leaderboard.humaneval import (
     CAPTIONS_AR,
     INSTRUCTIONS_AR,
@@ -81,7 +81,7 @@ def dataset_info(n: int = len(PAIRS)) -> DatasetInfo:
 def result(index: int, survived: bool) -> AttackResult:
     """Example ``index`` (of PAIRS, cycled), right before the attack; flipped unless ``survived``."""
     original, adversarial, word, label = PAIRS[index % len(PAIRS)]
-    words = split_text(original).words
+    words = segment_text(original).words
     flipped = 1 - label
     return AttackResult(
         original_text=original, label=label, original_prediction=label, original_proba=[0.5, 0.5],
@@ -89,7 +89,7 @@ def result(index: int, survived: bool) -> AttackResult:
         adversarial_text=None if survived else adversarial,
         adversarial_prediction=None if survived else flipped,
         adversarial_proba=None if survived else [0.5, 0.5], queries=5, num_words=len(words),
-        changes=[] if survived else [WordChange(word, words[word], split_text(adversarial).words[word])],
+        changes=[] if survived else [WordChange(word, words[word], segment_text(adversarial).words[word])],
     )  # fmt: skip
 
 
@@ -149,7 +149,7 @@ def test_the_highlight_is_the_whole_arabic_word_that_changed(
     original: str, adversarial: str, word: int, _label: int
 ) -> None:
     before, after = _diff_html(original, adversarial)
-    old, new = split_text(original).words[word], split_text(adversarial).words[word]
+    old, new = segment_text(original).words[word], segment_text(adversarial).words[word]
     assert is_arabic_word(old) and is_arabic_word(new)
     assert before.count("<del>") == 1 and f"<del>{old}</del>" in before
     assert after.count("<ins>") == 1 and f"<ins>{new}</ins>" in after
@@ -257,7 +257,7 @@ def test_arabic_csv_sheets_have_a_bom_and_come_back_with_or_without_it(
         kit = export_kit(store, run, tmp_path / "kit", n=4, raters=2)
     key = json.loads((kit.directory / "key.json").read_text(encoding="utf-8"))
     items = {item["item"]: item for item in key["items"]}
-    assert all(any(is_arabic_word(w) for w in split_text(i["text_a"]).words) for i in key["items"])
+    assert all(any(is_arabic_word(w) for w in segment_text(i["text_a"]).words) for i in key["items"])
     # The first rater saves as "CSV UTF-8" (byte-order mark kept); the second in a locale whose list
     # separator is a semicolon, without the mark.
     for sheet, encoding, delimiter in zip(kit.sheets, ("utf-8-sig", "utf-8"), (",", ";"), strict=True):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.stand_ins import DictTagger, DictWordNet, HashingEncoder, KeywordModel, TinyNeighbourTable
 from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.recipes import RecipeResources, build_attack
-from textrobust.data.text import is_word, split_text
+from textrobust.data.text import is_word, segment_text
 from textrobust.errors import DataError, ParameterError, TextrobustError
 from textrobust.victims.vocab import WordTokenizer
 
@@ -37,7 +37,7 @@ settings.load_profile("reliability")
 @given(hostile)
 def test_every_word_rule_splits_any_text_back_into_itself(text: str) -> None:
     for rule in ("textrobust", "textattack"):
-        split = split_text(text, rule)
+        split = segment_text(text, rule)
         assert split.text == text
         for i, word in enumerate(split.words):
             assert is_word(word, rule)
@@ -71,7 +71,7 @@ def test_a_victim_scores_any_non_empty_text_or_says_why_not(victim, text: str) -
 
 def test_ten_thousand_words_are_split_tokenized_and_scored_and_two_thousand_attacked(victim) -> None:  # type: ignore[no-untyped-def]
     text = " ".join(["a fine film"] * 3334)
-    assert len(split_text(text)) == 10_002 and len(WordTokenizer().tokenize(text)) == 10_002
+    assert len(segment_text(text)) == 10_002 and len(WordTokenizer().tokenize(text)) == 10_002
     assert victim.predict_proba([text]).shape == (1, 2)
     shorter = " ".join(["a fine film"] * 667)
     attack = build_attack("textfooler", None, RecipeResources(**_resources()))

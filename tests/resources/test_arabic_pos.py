@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textrobust.attacks.constraints import SamePartOfSpeech, Substitution
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.resources.pos import QalsadiTagger, load_pos_tagger
 from textrobust.resources.registry import READY, statuses
 
@@ -16,7 +16,7 @@ def test_arabic_words_get_coarse_universal_tags() -> None:
 
 
 def test_the_pos_constraint_keeps_a_noun_from_replacing_a_verb() -> None:
-    text = split_text("الولد يذهب إلى المدرسة")
+    text = segment_text("الولد يذهب إلى المدرسة")
     constraint = SamePartOfSpeech(load_pos_tagger("ar"))
     reasons = constraint.check_candidates(Substitution(text, text, 1, frozenset()), ["يمشي", "الكتاب"])
     assert reasons[0] is None and reasons[1] is not None

@@ -26,7 +26,7 @@ from tests.stand_ins import (
     naive_bayes_weights,
 )
 from textrobust.data import load_dataset
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.runs.executor import InProcessExecutor, WorkerSpec
 from textrobust.runs.runner import make_job, run_attack
 from textrobust.store import Store, VictimInfo
@@ -65,7 +65,7 @@ def attack_golden_examples(recipe: str, store_path: Path) -> list[dict[str, obje
     texts, labels, weights = golden_examples()
     # Candidates come from the words of the attacked sentences and the victim's strongest words.
     strongest = sorted(weights, key=lambda w: -abs(weights[w]))[:300]
-    vocabulary = tuple(sorted({w.lower() for t in texts for w in split_text(t).words} | set(strongest)))
+    vocabulary = tuple(sorted({w.lower() for t in texts for w in segment_text(t).words} | set(strongest)))
     job = make_job(
         recipe=recipe, victim=VictimInfo("keyword", "<golden>", "golden-naive-bayes-v1"),
         dataset_name="mr", split_name="test", language="en", label_names=["negative", "positive"],

@@ -27,7 +27,7 @@ from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult, WordChange
 from textrobust.data import Split
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.errors import DataError, ResourceMissingError
 from textrobust.leaderboard.summary import summarize
 from textrobust.runs.executor import InProcessExecutor, ProcessPoolExecutor, Shard, WorkerSpec
@@ -65,7 +65,7 @@ class GreedySwapAttack:
     def attack(self, text: str, label: int, victim) -> AttackResult:
         # The oracle scores the original, decides "skipped", caches and counts every query.
         oracle = QueryOracle(victim, UntargetedLabelFlip(), label)
-        result = oracle.original_result(text, len(split_text(text)))
+        result = oracle.original_result(text, len(segment_text(text)))
         if result.status == "skipped":
             return result
         time.sleep(self.delay)
@@ -167,7 +167,7 @@ def test_every_example_is_stored_once_with_its_outcome(tmp_path: Path) -> None:
         predicted = int(model.predict_proba([text])[0].argmax())
         if predicted != label:  # the victim is already wrong: skipped after the one original query
             assert result.status == "skipped" and result.queries == 1 and result.adversarial_text is None
-            assert result.num_words == len(split_text(text))
+            assert result.num_words == len(segment_text(text))
         else:
             assert result.status in ("success", "failed") and result.queries > 1
         if result.status == "success":  # replaying the adversarial text gives the stored prediction

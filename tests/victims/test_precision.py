@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.stand_ins import tiny_masked_lm
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.devices import PRECISIONS, autocast_dtype
 from textrobust.errors import ParameterError
 
@@ -38,7 +38,7 @@ def test_a_victim_keeps_reduced_precision_only_within_tolerance(tiny_wordcnn_dir
 
 def test_a_masked_lm_checks_its_proposals_before_reduced_precision() -> None:
     mlm = tiny_masked_lm(["good", "film", "movie", "the", "was", "fine"], seed=3)
-    texts = [split_text("the film was good"), split_text("good movie")]
+    texts = [segment_text("the film was good"), segment_text("good movie")]
     assert mlm.use_precision("auto", texts) == "float32"
     chosen = mlm.use_precision("bfloat16", texts, k=3)
     assert chosen in ("bfloat16", "float32")

@@ -15,7 +15,7 @@ from textrobust.attacks.lazy import Lazy, resolve
 from textrobust.attacks.mlm import MaskedLanguageModel
 from textrobust.attacks.policies import WHOLE_WORDS, CandidateRule, above_floor
 from textrobust.attacks.requests import Steps, at_once, steps_of
-from textrobust.data.text import SplitText
+from textrobust.data.text import SegmentedText
 from textrobust.errors import require_at_least, require_one_of
 
 # Universal POS tag -> WordNet POS.
@@ -31,7 +31,7 @@ class CandidateGenerator(Protocol):
 
     name: str
 
-    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+    def candidates(self, text: SegmentedText, indices: Sequence[int]) -> list[list[str]]:
         """One list of candidate words per index (computed together: one batch where that helps)."""
         ...
 
@@ -92,7 +92,7 @@ class EmbeddingNeighbours:
     def prepare(self) -> None:
         self.table  # noqa: B018 - loads it
 
-    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+    def candidates(self, text: SegmentedText, indices: Sequence[int]) -> list[list[str]]:
         out = []
         for index in indices:
             original = text.words[index]
@@ -149,7 +149,7 @@ class MaskedLMCandidates:
     def prepare(self) -> None:
         self.mlm  # noqa: B018 - loads it
 
-    def candidates_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
+    def candidates_steps(self, text: SegmentedText, indices: Sequence[int]) -> Steps[list[list[str]]]:
         """One list of candidate words per index, all positions in one masked-LM batch."""
         if not indices:
             return []
@@ -217,7 +217,7 @@ class WordNetSynonyms:
         self.wordnet  # noqa: B018
         self.pos_tagger  # noqa: B018
 
-    def _tag(self, text: SplitText) -> list[str] | None:
+    def _tag(self, text: SegmentedText) -> list[str] | None:
         tagger = self.pos_tagger
         if tagger is None:
             return None
@@ -229,7 +229,7 @@ class WordNetSynonyms:
                 self._tags.popitem(last=False)
         return tags
 
-    def candidates(self, text: SplitText, indices: Sequence[int]) -> list[list[str]]:
+    def candidates(self, text: SegmentedText, indices: Sequence[int]) -> list[list[str]]:
         tags = self._tag(text)
         out = []
         for index in indices:
@@ -261,7 +261,7 @@ class CandidateCache:
         self.generator = generator
         self._found: dict[tuple[tuple[str, ...], int], list[str]] = {}
 
-    def generate_steps(self, text: SplitText, indices: Sequence[int]) -> Steps[list[list[str]]]:
+    def generate_steps(self, text: SegmentedText, indices: Sequence[int]) -> Steps[list[list[str]]]:
         """The raw candidates of each index; only positions not generated before reach the generator."""
         missing = [i for i in dict.fromkeys(indices) if (text.words, i) not in self._found]
         if missing:
@@ -272,5 +272,5 @@ class CandidateCache:
 
     generate = at_once(generate_steps)
 
-    def has(self, text: SplitText, index: int) -> bool:
+    def has(self, text: SegmentedText, index: int) -> bool:
         return (text.words, index) in self._found

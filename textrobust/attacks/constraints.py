@@ -20,7 +20,7 @@ import numpy as np
 
 from textrobust.attacks.lazy import Lazy, resolve
 from textrobust.attacks.requests import Call, Steps, at_once, steps_of
-from textrobust.data.text import SplitText, WordRule, is_word
+from textrobust.data.text import SegmentedText, WordRule, is_word
 from textrobust.errors import ParameterError, require_at_least, require_one_of
 
 # The names recipes and the CLI use to switch constraints off.
@@ -41,8 +41,8 @@ CONSTRAINT_NAMES = (
 class Substitution:
     """One substitution under consideration: word ``index`` of ``current``."""
 
-    original: SplitText
-    current: SplitText
+    original: SegmentedText
+    current: SegmentedText
     index: int
     modified: frozenset[int]
 
@@ -219,7 +219,7 @@ class SamePartOfSpeech(_Base):
     def prepare(self) -> None:
         self.tagger  # noqa: B018
 
-    def _window(self, text: SplitText, index: int) -> tuple[tuple[str, ...], int]:
+    def _window(self, text: SegmentedText, index: int) -> tuple[tuple[str, ...], int]:
         start = max(0, index - self.window)
         end = min(len(text), index + self.window_after + 1)
         return text.words[start:end], index - start
@@ -348,7 +348,7 @@ class SentenceSimilarity(_Base):
             return 1.0 - np.arccos(cosines) / math.pi
         return cosines
 
-    def threshold_for(self, text: SplitText) -> float:
+    def threshold_for(self, text: SegmentedText) -> float:
         if self.short_text_threshold is not None and self.window is not None and len(text) < self.window:
             return self.short_text_threshold
         return self.threshold

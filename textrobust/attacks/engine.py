@@ -22,7 +22,7 @@ from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.requests import Steps, at_once, steps_of
 from textrobust.attacks.result import AttackResult
 from textrobust.attacks.search import Problem, Search
-from textrobust.data.text import WordRule, is_word, split_text
+from textrobust.data.text import WordRule, is_word, segment_text
 from textrobust.victims.protocols import Classifier
 
 # Similarity scores re-computed on a stored result may differ from the attack's in the last float
@@ -120,7 +120,7 @@ class WordSubstitutionAttack:
         every model call is yielded, so a worker can pool the calls of several examples into shared
         batches (``textrobust.attacks.requests.run_together``)."""
         started = time.perf_counter()
-        original = split_text(text, self.word_rule)
+        original = segment_text(text, self.word_rule)
         oracle = QueryOracle(victim, self.goal, label, self.max_queries)
         result = yield from oracle.original_result_steps(text, len(original))
         if result.status == "skipped":
@@ -170,7 +170,7 @@ class WordSubstitutionAttack:
         violations: list[str] = []
         if result.adversarial_text is None:
             return ["a successful result has no adversarial text"]
-        original = split_text(result.original_text, self.word_rule)
+        original = segment_text(result.original_text, self.word_rule)
         current = original
         modified: set[int] = set()
         checks = CandidateFilter(self.constraints, self.word_rule)

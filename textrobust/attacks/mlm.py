@@ -16,7 +16,7 @@ import numpy as np
 
 from textrobust.attacks.requests import Call, Steps, at_once
 from textrobust.data.arabic import is_arabic_word, is_clitic_only, strip_marks
-from textrobust.data.text import SplitText, is_word
+from textrobust.data.text import SegmentedText, is_word
 from textrobust.devices import autocast, autocast_dtype, precision_name
 from textrobust.errors import ResourceMissingError, require_at_least
 
@@ -186,7 +186,7 @@ class MaskedLanguageModel:
 
     # -- proposals -----------------------------------------------------------------------------
     def at_mask_steps(
-        self, text: SplitText, indices: Sequence[int], k: int
+        self, text: SegmentedText, indices: Sequence[int], k: int
     ) -> Steps[list[list[tuple[str, float]]]]:
         """Top-``k`` whole words (with log-probabilities) for each word position, the word masked out."""
         keys = []
@@ -206,7 +206,7 @@ class MaskedLanguageModel:
     at_mask = at_once(at_mask_steps)
 
     def at_mask_textattack_steps(
-        self, text: SplitText, indices: Sequence[int], k: int
+        self, text: SegmentedText, indices: Sequence[int], k: int
     ) -> Steps[list[list[str]]]:
         """TextAttack's BAE proposals (``WordSwapMaskedLM(method="bae")``): the whole text with the word
         masked, tokens by probability, word pieces stripped of their marker counting as words; the first
@@ -257,7 +257,7 @@ class MaskedLanguageModel:
         return self._ta_tokens
 
     def in_context(
-        self, text: SplitText, indices: Sequence[int], k: int, max_pieces: int = 3, piece_k: int = 24
+        self, text: SegmentedText, indices: Sequence[int], k: int, max_pieces: int = 3, piece_k: int = 24
     ) -> list[list[tuple[str, float]]]:
         """Top-``k`` whole words per position, predicted on the unmasked text (BERT-Attack)."""
         keys = [("context", text.text, index, k, max_pieces, piece_k) for index in indices]
@@ -267,7 +267,7 @@ class MaskedLanguageModel:
                 self._remember(key, found)
         return [self._cache[key] for key in keys]
 
-    def use_precision(self, precision: str, check_texts: Sequence[SplitText], k: int = 50) -> str:
+    def use_precision(self, precision: str, check_texts: Sequence[SegmentedText], k: int = 50) -> str:
         """Run in ``precision`` when the top-``k`` proposals for the first word of each check text are the
         same as in float32 (the same set; the order may differ); else stay in float32."""
         dtype = autocast_dtype(self.device, precision)
@@ -358,7 +358,7 @@ class MaskedLanguageModel:
         return list(words.items())[: k + 1]  # one spare: the original word is dropped later
 
     def _predict_in_context(
-        self, text: SplitText, indices: Sequence[int], k: int, max_pieces: int, piece_k: int
+        self, text: SegmentedText, indices: Sequence[int], k: int, max_pieces: int, piece_k: int
     ) -> list[list[tuple[str, float]]]:
         import torch
 

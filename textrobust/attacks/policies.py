@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from textrobust.attacks.requests import Steps, steps_of
-from textrobust.data.text import SplitText, is_word, match_case, same_word
+from textrobust.data.text import SegmentedText, is_word, match_case, same_word
 
 if TYPE_CHECKING:
     from textrobust.attacks.mlm import MaskedLanguageModel
@@ -75,7 +75,7 @@ class CandidateRule(Protocol):
         ...
 
     def fill_mask_steps(
-        self, mlm: Any, text: SplitText, indices: Sequence[int], k: int, min_log_prob: float | None
+        self, mlm: Any, text: SegmentedText, indices: Sequence[int], k: int, min_log_prob: float | None
     ) -> Steps[list[list[str]]]:
         """A masked LM's proposals for each masked word position, best first."""
         ...
@@ -98,7 +98,7 @@ class WholeWords:
         return wordnet.synonyms(word.lower(), pos=pos)
 
     def fill_mask_steps(
-        self, mlm: Any, text: SplitText, indices: Sequence[int], k: int, min_log_prob: float | None
+        self, mlm: Any, text: SegmentedText, indices: Sequence[int], k: int, min_log_prob: float | None
     ) -> Steps[list[list[str]]]:
         scored = yield from steps_of(mlm, "at_mask", text, indices, k)  # other masked-LM objects: at once
         return [above_floor(found, min_log_prob) for found in scored]
@@ -137,7 +137,7 @@ class TextAttackCandidates:
     def fill_mask_steps(
         self,
         mlm: MaskedLanguageModel,
-        text: SplitText,
+        text: SegmentedText,
         indices: Sequence[int],
         k: int,
         min_log_prob: float | None,

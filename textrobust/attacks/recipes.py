@@ -462,7 +462,6 @@ TEXTATTACK_PROFILE: dict[str, Callable[[RecipeResources], Recipe]] = {
 }
 
 
-
 def textdefender_budget(recipe: Recipe, r: RecipeResources) -> Recipe:
     """TextDefender's budget (Li et al. 2021, "Searching for an Effective Defender"): at most 30 % of the
     words changed, K = 50 candidates per word, USE similarity ≥ 0.840845 (TextAttack's form: angular, on

@@ -33,7 +33,7 @@ from textrobust.attacks.policies import (
 )
 from textrobust.attacks.requests import Steps, at_once
 from textrobust.attacks.result import WordChange
-from textrobust.data.text import SplitText
+from textrobust.data.text import SegmentedText
 from textrobust.errors import require_at_least, require_one_of
 
 RankBy = Literal["deletion", "unk", "mask", "pwws", "gradient", "order", "random"]
@@ -50,7 +50,7 @@ ORDERS: tuple[str, ...] = ("constraints-first", "victim-first")
 class Problem:
     """One example under attack: the parts a search works with."""
 
-    original: SplitText
+    original: SegmentedText
     oracle: QueryOracle
     candidates: CandidateCache
     filter: CandidateFilter
@@ -68,7 +68,7 @@ class SearchOutcome:
     """What a search found: the best text, the substitutions leading to it (in order), success or why not."""
 
     success: bool
-    text: SplitText
+    text: SegmentedText
     changes: list[WordChange] = field(default_factory=list)
     reason: str | None = None
 
@@ -86,7 +86,7 @@ class Search(Protocol):
 
 @dataclass(frozen=True)
 class _State:
-    text: SplitText
+    text: SegmentedText
     changes: tuple[WordChange, ...]
     modified: frozenset[int]
     score: float

@@ -34,7 +34,7 @@ import numpy as np
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.oracle import QueryOracle
 from textrobust.attacks.result import AttackResult, WordChange
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.errors import ParameterError, ResourceMissingError, TextrobustError
 from textrobust.paths import cache_dir
 from textrobust.victims.protocols import Classifier
@@ -345,7 +345,7 @@ class TextAttackAttack:
         its result keeps TextAttack's own query count and word split."""
         start = time.perf_counter()
         oracle = QueryOracle(victim, UntargetedLabelFlip(), int(label))
-        original = oracle.original_result(text, len(split_text(text)))
+        original = oracle.original_result(text, len(segment_text(text)))
         if original.status == "skipped":
             original.seconds = time.perf_counter() - start
             return original

@@ -19,16 +19,29 @@ from textrobust.errors import TextrobustError
 from textrobust.fitting import CHECKPOINTS_DIR, checkpoints
 
 
-def _victim_options(args: argparse.Namespace) -> dict[str, Any]:
+def _check_kind(kind: str) -> bool:
+    """A victim kind ``train`` makes (built-in or a plugin's); whether it is a transformer encoder (its
+    model and LoRA flags apply)."""
+    from textrobust.victims.kinds import TRAINABLE_TYPES, VICTIM_KINDS, capability
+
+    if kind not in VICTIM_KINDS or not capability(kind, "trainable"):
+        raise TextrobustError(
+            f"--victim: '{kind}' is not a victim kind that is trained; choose {', '.join(TRAINABLE_TYPES)} "
+            "or a trainable kind a plugin registers"
+        )
+    return capability(kind, "architecture") == "transformer"
+
+
+def _victim_options(args: argparse.Namespace, encoder: bool) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    if args.victim == "bert":
+    if encoder:
         options["model"] = args.model
         if args.peft is not None:  # only what is set, so a full fine-tune's options stay as they were
             options["peft"] = args.peft
             for name in ("lora_rank", "lora_alpha", "lora_dropout"):
                 options[name] = getattr(args, name)
     elif args.peft is not None:
-        raise TextrobustError("--peft applies to --victim bert only")
+        raise TextrobustError("--peft applies to transformer victims (--victim bert) only")
     elif args.vectors is not None:  # unset: GloVe for English, vectors trained here for other languages
         options["vectors"] = None if args.vectors in ("none", "") else args.vectors
     if args.max_length is not None:
@@ -40,6 +53,7 @@ def train_command(args: argparse.Namespace) -> int:
     from textrobust.victims.evaluation import evaluate_victim
     from textrobust.victims.training import TrainConfig, train_victim
 
+    encoder = _check_kind(args.victim)
     out = Path(args.out)
     if args.resume and args.overwrite:
         raise TextrobustError("--resume continues the run in --out and --overwrite starts it again; give one")
@@ -52,7 +66,7 @@ def train_command(args: argparse.Namespace) -> int:
         raise TextrobustError(
             f"output directory {out} is not empty; choose another --out or pass --overwrite"
         )
-    if args.victim == "bert":
+    if encoder:
         from textrobust.victims.adapters import check_peft_options
         from textrobust.victims.bert import import_peft
 
@@ -78,7 +92,7 @@ def train_command(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         resume=args.resume,
     )
-    victim, report = train_victim(args.victim, dataset, out, config, **_victim_options(args))
+    victim, report = train_victim(args.victim, dataset, out, config, **_victim_options(args, encoder))
     row: dict[str, Any] = {
         "victim": args.victim,
         "dataset": dataset.name,
@@ -106,8 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--victim",
         required=True,
-        choices=list(TRAINABLE_TYPES),
-        help=choices_help("victim type", TRAINABLE_TYPES),
+        help=choices_help("victim kind", TRAINABLE_TYPES) + ", or a trainable kind a plugin registers",
     )
     add_dataset_arguments(train)
     train.add_argument(

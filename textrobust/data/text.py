@@ -3,7 +3,7 @@
 A word is a run of letters, digits, underscores and combining marks (Arabic short vowels, shadda,
 accents), with apostrophes, hyphens and zero-width joiners kept inside it when a word character
 stands on both sides ("don't", "well-made"). Everything else — spaces, punctuation, emoji — lives
-in the separators. ``SplitText`` keeps one more separator than words, so ``join`` gives back the
+in the separators. ``SegmentedText`` keeps one more separator than words, so ``join`` gives back the
 exact original text, and replacing a word by any other word (see ``is_word``) splits back into
 the same number of words at the same positions.
 """
@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
+
+from textrobust.errors import require_one_of
 
 # Inside a word only: between two word characters.
 JOINERS = frozenset("'’-\u200c\u200d")
@@ -81,12 +83,12 @@ def word_spans(text: str, rule: WordRule = "textrobust") -> Iterator[tuple[int, 
     if rule == "textattack":
         return _textattack_word_spans(text)
     if rule != "textrobust":
-        raise ValueError(f"unknown word rule {rule!r}; choose one of {', '.join(WORD_RULES)}")
+        require_one_of("rule", rule, WORD_RULES)
     return _word_spans(text)
 
 
 @dataclass(frozen=True)
-class SplitText:
+class SegmentedText:
     """A text as ``separators[0] + words[0] + separators[1] + ... + words[-1] + separators[-1]``."""
 
     words: tuple[str, ...]
@@ -95,7 +97,7 @@ class SplitText:
 
     def __post_init__(self) -> None:
         if len(self.separators) != len(self.words) + 1:
-            raise ValueError("a SplitText needs exactly one more separator than words")
+            raise ValueError("a SegmentedText needs exactly one more separator than words")
         if not self._text:
             object.__setattr__(self, "_text", self._join())
 
@@ -123,17 +125,17 @@ class SplitText:
             position += len(word)
         return spans
 
-    def replace(self, index: int, word: str) -> SplitText:
+    def replace(self, index: int, word: str) -> SegmentedText:
         """The text with word ``index`` replaced (separators untouched)."""
         words = list(self.words)
         words[index] = word
-        return SplitText(tuple(words), self.separators)
+        return SegmentedText(tuple(words), self.separators)
 
-    def replace_many(self, replacements: Mapping[int, str]) -> SplitText:
+    def replace_many(self, replacements: Mapping[int, str]) -> SegmentedText:
         words = list(self.words)
         for index, word in replacements.items():
             words[index] = word
-        return SplitText(tuple(words), self.separators)
+        return SegmentedText(tuple(words), self.separators)
 
     def delete(self, index: int) -> str:
         """The text without word ``index``; the separators around it merge without doubling spaces."""
@@ -183,8 +185,8 @@ class SplitText:
         return self.span_text(*self.window_bounds(index, size))
 
 
-def split_text(text: str, rule: WordRule = "textrobust") -> SplitText:
-    """Split ``text`` into words and separators; ``split_text(t).text == t`` for every string."""
+def segment_text(text: str, rule: WordRule = "textrobust") -> SegmentedText:
+    """Split ``text`` into words and separators; ``segment_text(t).text == t`` for every string."""
     words: list[str] = []
     separators: list[str] = []
     position = 0
@@ -193,7 +195,7 @@ def split_text(text: str, rule: WordRule = "textrobust") -> SplitText:
         words.append(text[start:end])
         position = end
     separators.append(text[position:])
-    return SplitText(tuple(words), tuple(separators), text)
+    return SegmentedText(tuple(words), tuple(separators), text)
 
 
 def is_word(candidate: str, rule: WordRule = "textrobust") -> bool:
@@ -219,9 +221,9 @@ def same_word(a: str, b: str) -> bool:
 
 
 def _diff_tokens(text: str) -> list[str]:
-    """Words as ``split_text`` cuts them (combining marks inside: an Arabic word with its short vowels is
+    """Words as ``segment_text`` cuts them (combining marks inside: an Arabic word with its short vowels is
     one token) and the separators between them."""
-    split = split_text(text)
+    split = segment_text(text)
     tokens = [split.separators[0]]
     for word, separator in zip(split.words, split.separators[1:], strict=True):
         tokens.extend((word, separator))

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from textrobust.defenses.settings import DefenseRun
-from textrobust.victims import TRAINABLE_TYPES
+from textrobust.victims import capability
 from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
 from textrobust.victims.training import Settings, TrainConfig
+
+# Training settings a base's record may hold beyond epochs, batch size and learning rate.
+RECIPE_KEYS = ("weight_decay", "grad_accumulation", "max_grad_norm", "warmup_steps", "warmup_ratio")
 
 
 @dataclass(frozen=True)
@@ -31,17 +34,20 @@ class BaseTraining:
         info = dict(config.get("training") or {})
         seed = run.seed if run.seed is not None else int(info.get("seed", 0))
         options = dict(info.get("options") or {})
-        if victim_type == "bert" and "model" not in options and config.get("source"):
+        if "model" not in options and config.get("source"):  # an encoder victim names its model there
             options["model"] = config["source"]
         train_config = TrainConfig(
             epochs=run.epochs or info.get("epochs"),
             batch_size=run.batch_size or info.get("batch_size"),
             learning_rate=run.learning_rate or info.get("learning_rate"),
             patience=int(info.get("patience", 2)),
+            # The rest of the base's recipe, as its training record keeps it (defaults where it does not).
+            **{key: info[key] for key in RECIPE_KEYS if key in info},
             seed=seed,
             device=run.device,
             progress=run.progress,
         )
-        settings = Settings.resolve(victim_type, train_config) if victim_type in TRAINABLE_TYPES else None
+        trainable = capability(victim_type, "trainable")
+        settings = Settings.resolve(victim_type, train_config) if trainable else None
         max_train = run.max_train_examples or info.get("max_train_examples")
         return cls(victim_type, seed, options, settings, max_train)  # type: ignore[arg-type]

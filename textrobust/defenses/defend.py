@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,8 @@ from textrobust.defenses.registry import resolve_method
 from textrobust.defenses.settings import DefenseRun
 from textrobust.errors import ParameterError
 from textrobust.files import directory_digest
-from textrobust.victims import TRAINABLE_TYPES, victim_label_ids
-from textrobust.victims.base import VICTIM_TYPE_KEY, check_victim_language, read_config
+from textrobust.victims import capability, resolve_victim, victim_class, victim_label_ids
+from textrobust.victims.base import check_victim_language, read_config
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.training import (
     Settings,
@@ -39,7 +39,7 @@ from textrobust.victims.training import (
     TrainerHooks,
     TrainReport,
     new_victim,
-    tokens_per_text,
+    training_record,
 )
 
 
@@ -128,7 +128,7 @@ def defend(
     if isinstance(method, WrapperDefense):
         return _wrapped(method, settings, context, out)
     assert isinstance(method, TrainedDefense)  # resolve_method admits no other kind
-    if base.victim_type not in TRAINABLE_TYPES:
+    if not capability(base.victim_type, "trainable"):
         raise ParameterError("victim", f"a '{base.victim_type}' victim cannot be retrained; defend its base")
     method.check_base(settings, base)
     return _trained(method, settings, context, out)
@@ -176,20 +176,18 @@ def _trained(method: TrainedDefense, settings: Any, context: DefenseContext, out
         adversarial_examples=cost.adversarial_examples,
         details=details,
     )
-    victim.training_info = {
-        "victim_type": base.victim_type,
-        "dataset": dataset.name,
-        "seed": base.seed,
-        "max_train_examples": base.max_train_examples,
-        **{key: value for key, value in asdict(base.settings).items() if key != "progress"},
-        "options": base.options,
-        "epochs_run": report.epochs_run,
-        "best_epoch": report.best_epoch,
-        "base": str(context.base_dir),
-        "base_fingerprint": directory_digest(context.base_dir),
-        "defense": outcome.record(),
-        "tokens_per_text": tokens_per_text(victim, dataset),
-    }
+    victim.training_info = training_record(
+        victim,
+        dataset,
+        base.settings,
+        report,
+        victim_type=base.victim_type,
+        options=base.options,
+        max_train_examples=base.max_train_examples,
+        base=str(context.base_dir),
+        base_fingerprint=directory_digest(context.base_dir),
+        defense=outcome.record(),
+    )
     victim.save(out)
     return outcome
 
@@ -204,7 +202,7 @@ def _wrapped(method: WrapperDefense, settings: Any, context: DefenseContext, out
         out=out,
         method=method.name,
         parameters=method.parameters(settings, context.run),
-        victim_type=str(read_config(out)[VICTIM_TYPE_KEY]),
+        victim_type=resolve_victim(out).kind,
         train_seconds=0.0,
         generation_seconds=0.0,
         clean_train_seconds=None,
@@ -215,17 +213,12 @@ def _wrapped(method: WrapperDefense, settings: Any, context: DefenseContext, out
 
 def defense_of(defended_dir: str | Path) -> dict[str, Any]:
     """What a defended victim's folder says about its defense (method, settings, base, cost)."""
-    config = read_config(defended_dir)
-    if config[VICTIM_TYPE_KEY] == "smoothed":
-        return {
-            "method": "smooth",
-            "parameters": {k: config[k] for k in ("copies", "ratio", "neighbours")},
-            "base": config["base"],
-            "train_seconds": 0.0,
-            "generation_seconds": 0.0,
-            "clean_train_seconds": None,
-            "forward_passes": int(config["copies"]),
-        }
+    victim = resolve_victim(defended_dir)
+    config = victim.config
+    # A wrapper victim made by a defense (a smoothed one) says itself what defense made it.
+    described = getattr(victim_class(victim.kind), "defense_record", None)
+    if described is not None:
+        return described(config)
     info = dict(config.get("training") or {})
     if "defense" not in info:
         raise ParameterError("out", f"{defended_dir} holds no defended victim (its config names no defense)")

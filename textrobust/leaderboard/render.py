@@ -439,7 +439,7 @@ def text_attributes(language: str) -> str:
 
 def _diff_html(original: str, adversarial: str) -> tuple[str, str]:
     """Both texts as HTML, the replaced words in ``<del>`` and their replacements in ``<ins>`` (whole words,
-    Arabic short vowels included: ``word_diff`` cuts texts as ``split_text`` does)."""
+    Arabic short vowels included: ``word_diff`` cuts texts as ``segment_text`` does)."""
     before, after = [], []
     for same, old, new in word_diff(original, adversarial):
         before.append(html.escape(old) if same or not old else f"<del>{html.escape(old)}</del>")

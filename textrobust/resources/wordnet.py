@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textrobust.errors import ResourceMissingError
+from textrobust.errors import ResourceMissingError, require_one_of
 from textrobust.files import atomic_directory, atomic_write_bytes
 from textrobust.paths import cache_dir
 
@@ -248,7 +248,7 @@ def pos_list(pos: str | None) -> tuple[str, ...]:
     if pos == "s":
         return ("a",)
     if pos not in POS_TAGS:
-        raise ValueError(f"unknown WordNet POS {pos!r}: use one of n, v, a, r")
+        require_one_of("pos", pos, ("n", "v", "a", "r"))
     return (pos,)
 
 

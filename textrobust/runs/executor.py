@@ -125,9 +125,9 @@ class Worker:
             self.victim.use_precision("auto", list(texts[:32]))
         mlm = getattr(getattr(self.attack, "candidates", None), "mlm", None)
         if getattr(getattr(mlm, "device", None), "type", "cpu") == "cuda":
-            from textrobust.data.text import split_text
+            from textrobust.data.text import segment_text
 
-            mlm.use_precision("auto", [split_text(t) for t in texts[:16]])
+            mlm.use_precision("auto", [segment_text(t) for t in texts[:16]])
 
     def _check_label(self, index: int, label: int) -> None:
         n_labels = len(self.victim.labels)

@@ -7,7 +7,7 @@ import json
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -153,6 +153,8 @@ class BertClassifier(TorchVictim):
     """
 
     victim_type = "bert"
+    # Devlin et al. 2019 fine-tuning grid
+    training_defaults: ClassVar[dict[str, Any]] = {"epochs": 3, "batch_size": 32, "learning_rate": 5e-5}
     uses_gpu = True  # a transformer: a GPU worker runs it much faster
     architecture = "transformer"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.data.text import split_text
+from textrobust.data.text import segment_text
 from textrobust.errors import ParameterError, VictimError
 from textrobust.files import directory_digest
 from textrobust.seeding import example_generator
@@ -97,7 +97,7 @@ class SmoothedVictim:
 
     def perturbed_copies(self, text: str) -> list[str]:
         """The ``copies`` texts averaged for ``text`` (the same ones every time)."""
-        original = split_text(text)
+        original = segment_text(text)
         rng = example_generator(self.seed, text)  # its own: no global generator moves
         options = [self._candidates(word) for word in original.words]
         out = []
@@ -140,6 +140,20 @@ class SmoothedVictim:
         digest of its files, so a changed base is never mistaken for the one this was built on."""
         assert self.base_directory is not None  # config() checks it
         save_wrapper_config(directory, self.config(), self.base_directory)
+
+    @classmethod
+    def defense_record(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """What a smoothed victim's config says about the defense that made it (``defend --method
+        smooth``): method, settings, base and cost, as ``defenses.defend.defense_of`` returns them."""
+        return {
+            "method": "smooth",
+            "parameters": {k: config[k] for k in ("copies", "ratio", "neighbours")},
+            "base": config["base"],
+            "train_seconds": 0.0,
+            "generation_seconds": 0.0,
+            "clean_train_seconds": None,
+            "forward_passes": int(config["copies"]),
+        }
 
     @classmethod
     def load(

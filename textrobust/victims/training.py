@@ -51,7 +51,7 @@ from textrobust.victims.protocols import Classifier, Trainable
 
 @dataclass
 class TrainConfig:
-    """Training settings; ``None`` means the victim type's default (see ``DEFAULTS``)."""
+    """Training settings; ``None`` means the victim kind's default (its class's ``training_defaults``)."""
 
     epochs: int | None = None
     batch_size: int | None = None
@@ -73,12 +73,8 @@ class TrainConfig:
     resume: bool = False  # continue the run whose checkpoints are in the output folder
 
 
-# Per victim type: epochs, batch size, learning rate.
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "wordcnn": {"epochs": 10, "batch_size": 50, "learning_rate": 1e-3},  # Kim 2014 used batch 50 (Adadelta)
-    "wordlstm": {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3},
-    "bert": {"epochs": 3, "batch_size": 32, "learning_rate": 5e-5},  # Devlin et al. 2019 fine-tuning grid
-}
+# Epochs, batch size and learning rate of a victim kind whose class names none (``training_defaults``).
+DEFAULT_TRAINING: dict[str, Any] = {"epochs": 3, "batch_size": 32, "learning_rate": 1e-3}
 
 # Settings whose default leaves training as it was before they existed; the training record names them only
 # when they differ (so a victim trained with the defaults saves the same config.json as before).
@@ -127,7 +123,7 @@ class Settings:
 
     @classmethod
     def resolve(cls, victim_type: str, config: TrainConfig) -> Settings:
-        values = dict(DEFAULTS.get(victim_type, DEFAULTS["bert"]))
+        values = {**DEFAULT_TRAINING, **getattr(victim_class(victim_type), "training_defaults", {})}
         for key in ("epochs", "batch_size", "learning_rate"):
             if getattr(config, key) is not None:
                 values[key] = getattr(config, key)
@@ -671,13 +667,14 @@ def train_victim(
     epoch's end, ``config.resume`` continues from the newest with the same options, and the final save
     replaces them.
     """
-    from textrobust.victims import TRAINABLE_TYPES
+    from textrobust.victims.kinds import TRAINABLE_TYPES, capability
 
     config = config or TrainConfig()
     victim_class(victim_type)  # an unknown type fails before any work
-    if victim_type not in TRAINABLE_TYPES:
+    if not capability(victim_type, "trainable"):
         raise ParameterError(
-            "victim_type", f"'{victim_type}' is a wrapper, not trained; choose {TRAINABLE_TYPES}"
+            "victim_type",
+            f"'{victim_type}' is not trained from data; choose one of {', '.join(TRAINABLE_TYPES)}",
         )
     settings = Settings.resolve(victim_type, config)
     require_at_least("max_train_examples", config.max_train_examples, 1)

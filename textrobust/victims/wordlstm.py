@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -59,6 +59,7 @@ class WordLSTM(WordVictim):
     """Bidirectional LSTM classifier."""
 
     victim_type = "wordlstm"
+    training_defaults: ClassVar[dict[str, Any]] = {"epochs": 10, "batch_size": 32, "learning_rate": 1e-3}
 
     @classmethod
     def build_module(cls, vocab_size: int, embedding_dim: int, num_labels: int, **options: Any) -> nn.Module:
