@@ -103,7 +103,7 @@ def test_unknown_dataset_and_victim_names(tmp_path: Path) -> None:
     result = _run("train", "--victim", "gpt", "--dataset", "mr", "--out", str(tmp_path / "o"))
     assert (
         result.returncode == 2
-        and "invalid choice: 'gpt'" in result.stderr
+        and "--victim: 'gpt' is not a victim kind that is trained" in result.stderr
         and "Traceback" not in result.stderr
     )
 

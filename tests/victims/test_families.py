@@ -15,7 +15,7 @@ from tests.stand_ins import DictTagger, HashingEncoder, TinyNeighbourTable
 from textrobust.data import Split
 from textrobust.victims import load_victim
 from textrobust.victims.bert import BertClassifier, encoder_family
-from textrobust.victims.training import Settings, Trainer, TrainerHooks
+from textrobust.victims.training import Trainer, TrainerHooks, TrainingSettings
 
 CORPUS = [
     "a gorgeous , moving film with fine acting",
@@ -174,7 +174,7 @@ def test_every_encoder_family_trains_saves_reloads_gives_gradients_and_is_attack
     assert victim.family == encoder_family(model) == family.replace("-v3", "-v2")
 
     before = {name: p.detach().clone() for name, p in victim.module.named_parameters()}
-    settings = Settings(epochs=1, batch_size=4, learning_rate=1e-2, patience=1, progress=False)
+    settings = TrainingSettings(epochs=1, batch_size=4, learning_rate=1e-2, patience=1, progress=False)
     Trainer(settings, TrainerHooks(Split(CORPUS, LABELS))).fit(victim)  # 8 texts, batch 4: two steps
     changed = [n for n, p in victim.module.named_parameters() if not torch.equal(p.detach(), before[n])]
     assert changed, "two training steps changed no weight"
@@ -234,7 +234,7 @@ def test_a_lora_victim_trains_only_its_adapters_and_head_and_reloads_identically
     total, trainable = parameter_counts(victim.model)
     assert 0 < trainable < total
     frozen = {n: p.detach().clone() for n, p in victim.module.named_parameters() if not p.requires_grad}
-    settings = Settings(epochs=1, batch_size=4, learning_rate=1e-2, patience=1, progress=False)
+    settings = TrainingSettings(epochs=1, batch_size=4, learning_rate=1e-2, patience=1, progress=False)
     Trainer(settings, TrainerHooks(Split(CORPUS, LABELS))).fit(victim)
     assert all(torch.equal(p.detach(), frozen[n]) for n, p in victim.module.named_parameters() if n in frozen)
 

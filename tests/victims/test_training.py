@@ -12,10 +12,10 @@ from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.training import (
-    Settings,
     TrainConfig,
     Trainer,
     TrainerHooks,
+    TrainingSettings,
     new_victim,
     train_victim,
 )
@@ -33,9 +33,9 @@ def tiny_dataset(small_mr) -> Dataset:
     )
 
 
-def _settings(**overrides) -> Settings:
+def _settings(**overrides) -> TrainingSettings:
     values = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "progress": False, "seed": 0}
-    return Settings(**{**values, **overrides})
+    return TrainingSettings(**{**values, **overrides})
 
 
 class RecordingHooks(TrainerHooks):

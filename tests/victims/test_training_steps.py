@@ -14,10 +14,10 @@ from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.training import (
-    Settings,
     TrainConfig,
     Trainer,
     TrainerHooks,
+    TrainingSettings,
     new_victim,
     train_victim,
     training_record,
@@ -52,9 +52,9 @@ def tiny(small_mr) -> Dataset:
     )
 
 
-def _settings(**overrides) -> Settings:
+def _settings(**overrides) -> TrainingSettings:
     values = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "progress": False, "seed": 0}
-    return Settings(**{**values, **overrides})
+    return TrainingSettings(**{**values, **overrides})
 
 
 def _victim(data: Dataset, **options) -> Trainable:
@@ -152,7 +152,7 @@ def test_step_settings_other_than_the_defaults_are_recorded(tiny: Dataset) -> No
 
 def test_a_defended_victim_record_adds_its_base_and_defense(tiny: Dataset) -> None:
     victim, report = train_victim("wordcnn", tiny, None, TrainConfig(epochs=1, progress=False), vectors=None)
-    settings = Settings.resolve("wordcnn", TrainConfig(epochs=1, progress=False))
+    settings = TrainingSettings.resolve("wordcnn", TrainConfig(epochs=1, progress=False))
     extra = {"base": "/victims/cnn", "base_fingerprint": "ab12", "defense": {"method": "embedding"}}
     record = training_record(
         victim, tiny, settings, report, victim_type="wordcnn", options={}, max_train_examples=None, **extra

@@ -10,7 +10,7 @@ from typing import Any
 from textrobust.defenses.settings import DefenseRun
 from textrobust.victims import capability
 from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
-from textrobust.victims.training import Settings, TrainConfig
+from textrobust.victims.training import TrainConfig, TrainingSettings
 
 # Training settings a base's record may hold beyond epochs, batch size and learning rate.
 RECIPE_KEYS = ("weight_decay", "grad_accumulation", "max_grad_norm", "warmup_steps", "warmup_ratio")
@@ -24,7 +24,7 @@ class BaseTraining:
     victim_type: str
     seed: int
     options: dict[str, Any]
-    settings: Settings  # None for a base that cannot be retrained (a wrapper may still defend it)
+    settings: TrainingSettings  # None for a base that cannot be retrained (a wrapper may still defend it)
     max_train_examples: int | None
 
     @classmethod
@@ -48,6 +48,6 @@ class BaseTraining:
             progress=run.progress,
         )
         trainable = capability(victim_type, "trainable")
-        settings = Settings.resolve(victim_type, train_config) if trainable else None
+        settings = TrainingSettings.resolve(victim_type, train_config) if trainable else None
         max_train = run.max_train_examples or info.get("max_train_examples")
         return cls(victim_type, seed, options, settings, max_train)  # type: ignore[arg-type]

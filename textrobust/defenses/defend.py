@@ -34,9 +34,9 @@ from textrobust.victims import capability, resolve_victim, victim_class, victim_
 from textrobust.victims.base import check_victim_language, read_config
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.training import (
-    Settings,
     Trainer,
     TrainerHooks,
+    TrainingSettings,
     TrainReport,
     new_victim,
     training_record,
@@ -75,7 +75,7 @@ class DefenseOutcome:
         }
 
 
-def _time_clean_epoch(victim: Trainable, train: Split, settings: Settings) -> float:
+def _time_clean_epoch(victim: Trainable, train: Split, settings: TrainingSettings) -> float:
     """Seconds of one clean training epoch of a copy of ``victim`` (the reference cost)."""
     trial = copy.deepcopy(victim)
     report = Trainer(replace(settings, epochs=1, progress=False), TrainerHooks(train)).fit(trial, None)

@@ -23,7 +23,7 @@ def settings_from_mapping(
     return dataclass_from_mapping(resolved.Settings, mapping, f"the {resolved.name} defense")
 
 
-class DefenseSpec(NamedTuple):
+class DefensePlan(NamedTuple):
     """A defense as a benchmark lists it: the method, its settings and the run (``defend``'s arguments)."""
 
     method: DefenseMethod
@@ -35,7 +35,7 @@ def defense_from_mapping(
     method: DefenseMethod | type[DefenseMethod] | str,
     mapping: Mapping[str, Any],
     run: DefenseRun | None = None,
-) -> DefenseSpec:
+) -> DefensePlan:
     """A defense from one table of plain data (a benchmark's ``[[defenses]]`` without its evaluation
     keys): the keys of ``DefenseRun.TRAINING`` (epochs, …) change ``run``, every other key is the method's
     (an unknown one is a ``ParameterError`` listing both). The settings are checked (``method.check``)."""
@@ -53,4 +53,4 @@ def defense_from_mapping(
     if shared:
         run = replace_from_mapping(run, shared, "the training")
     resolved.check(settings, run)
-    return DefenseSpec(resolved, settings, run)
+    return DefensePlan(resolved, settings, run)

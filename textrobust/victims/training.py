@@ -87,7 +87,7 @@ OPTIONAL_SETTINGS: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Settings:
+class TrainingSettings:
     """Resolved training settings (no defaults left open)."""
 
     epochs: int
@@ -122,7 +122,7 @@ class Settings:
         return bool(self.warmup_steps or self.warmup_ratio)
 
     @classmethod
-    def resolve(cls, victim_type: str, config: TrainConfig) -> Settings:
+    def resolve(cls, victim_type: str, config: TrainConfig) -> TrainingSettings:
         values = {**DEFAULT_TRAINING, **getattr(victim_class(victim_type), "training_defaults", {})}
         for key in ("epochs", "batch_size", "learning_rate"):
             if getattr(config, key) is not None:
@@ -273,7 +273,7 @@ class Trainer:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: TrainingSettings,
         hooks: TrainerHooks,
         *,
         scheduler: SchedulerFactory | None = None,
@@ -553,7 +553,7 @@ def new_victim(
 def training_record(
     victim: Any,
     dataset: Dataset,
-    settings: Settings,
+    settings: TrainingSettings,
     report: TrainReport,
     *,
     victim_type: str,
@@ -676,7 +676,7 @@ def train_victim(
             "victim_type",
             f"'{victim_type}' is not trained from data; choose one of {', '.join(TRAINABLE_TYPES)}",
         )
-    settings = Settings.resolve(victim_type, config)
+    settings = TrainingSettings.resolve(victim_type, config)
     require_at_least("max_train_examples", config.max_train_examples, 1)
     require_at_least("max_length", victim_options.get("max_length"), 1)
     require_at_least("checkpoint_every", config.checkpoint_every, 0)
