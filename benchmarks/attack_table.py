@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from textrobust.leaderboard.summary import comparison_markdown, summarize
-from textrobust.runs.jobs import attack_saved_victim
+from textrobust.runs.jobs import attack_victim
 from textrobust.store import Store
 
 
@@ -36,7 +36,7 @@ def main() -> None:
         for victim_dir in args.victims.split(","):
             for recipe in args.recipes.split(","):
                 start = time.perf_counter()
-                outcome = attack_saved_victim(
+                outcome = attack_victim(
                     victim_dir,
                     recipe,
                     dataset=args.dataset,

@@ -1,7 +1,7 @@
 """Examples per second of one attack run under each executor: in-process, 2 local processes, Ray with 1 and
 2 workers (a local Ray instance sized to this machine).
 
-Every configuration attacks the same examples through the real path (``attack_saved_victim``, a fresh
+Every configuration attacks the same examples through the real path (``attack_victim``, a fresh
 store each) and must store the same results; wall time includes starting the workers and loading their
 victim and attack (that is what a user waits for), but not starting Ray itself, which is timed apart;
 the steady rate (after the first result) is what more examples would run at.
@@ -60,7 +60,7 @@ def main() -> None:
 
     from textrobust.data import load_dataset
     from textrobust.runs.executor import InProcessExecutor, ProcessPoolExecutor
-    from textrobust.runs.jobs import attack_saved_victim
+    from textrobust.runs.jobs import attack_victim
     from textrobust.runs.ray_executor import RayExecutor
 
     dataset = load_dataset(args.dataset)
@@ -71,7 +71,7 @@ def main() -> None:
         examples per second after it (the steady rate)."""
         arrivals: list[float] = []
         start = time.perf_counter()
-        attack_saved_victim(
+        attack_victim(
             args.victim, args.recipe, dataset=dataset, n=n, mlm=args.mlm, store=store,
             batch_examples=args.batch_examples, executor=executor, progress=False,
             on_result=lambda _index, _result: arrivals.append(time.perf_counter()),

@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from textrobust.data import load_dataset
-    from textrobust.runs.jobs import attack_saved_victim
+    from textrobust.runs.jobs import attack_victim
     from textrobust.statistics import bootstrap_mean
     from textrobust.store import Store
     from textrobust.victims import load_victim
@@ -86,7 +86,7 @@ def main() -> None:
                 "ms / prediction": 1000 * seconds / len(correct),
             }
             for recipe in recipes:
-                outcome = attack_saved_victim(
+                outcome = attack_victim(
                     folder, recipe, dataset=dataset, n=args.n, mlm=args.mlm, store=store, resume=True,
                     batch_examples=16,
                 )  # fmt: skip

@@ -35,30 +35,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
 
+    from textrobust.attacks.options import AttackOptions
     from textrobust.data import load_dataset
     from textrobust.runs.executor import Shard, Worker, WorkerSpec
-    from textrobust.runs.jobs import RecipeAttack, SavedVictim
-    from textrobust.victims import victim_label_ids
-    from textrobust.victims.base import read_config
+    from textrobust.runs.specs import RecipeAttack
+    from textrobust.victims import resolve_victim, victim_label_ids
 
     if args.tool == "textattack":
         from textrobust.attacks.textattack_adapter import TextAttackRecipe
 
         build = TextAttackRecipe(args.recipe, "en", args.mlm, args.budget)
     else:
-        options = {"profile": args.profile} if args.profile != "paper" else {}
-        if args.order != "constraints-first":
-            options["order"] = args.order
-        build = RecipeAttack(args.recipe, "en", args.mlm, args.budget, args.seed, options)
+        options = AttackOptions(profile=args.profile, order=args.order, budget=args.budget)
+        build = RecipeAttack(args.recipe, options, "en", args.mlm, args.seed)
     data = load_dataset("mr")
     examples = data.split("test").head(args.n)
     labels = list(examples.labels)
-    config = read_config(args.victim)
-    if isinstance(config.get("labels"), list):
-        labels = victim_label_ids([str(x) for x in config["labels"]], data.label_names, labels)
+    victim = resolve_victim(args.victim)
+    if victim.labels is not None:
+        labels = victim_label_ids(list(victim.labels), data.label_names, labels)
 
     start = time.perf_counter()
-    spec = WorkerSpec(SavedVictim(str(Path(args.victim).resolve())), build, args.seed, args.batch_examples)
+    spec = WorkerSpec(victim, build, args.seed, args.batch_examples)
     worker = Worker(spec)
     load_seconds = time.perf_counter() - start
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -97,7 +97,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Attack a saved victim with a recipe over a dataset split. Every per-example result is "
         "stored as it finishes; --resume continues a killed run with the same parameters.",
     )
-    attack.add_argument("--victim", required=True, help="saved victim directory (from `textrobust train`)")
+    attack.add_argument(
+        "--victim",
+        required=True,
+        help="a saved victim folder (from `textrobust train`) or py:MODULE:FACTORY / py:FILE.py:FACTORY (any "
+        "object with labels and predict_proba)",
+    )
     attack.add_argument(
         "--recipe",
         required=True,

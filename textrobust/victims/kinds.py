@@ -23,6 +23,7 @@ VICTIM_KINDS: Registry[VictimType] = Registry(
         "bert": "textrobust.victims.bert:BertClassifier",
         "smoothed": "textrobust.victims.smoothed:SmoothedVictim",  # a wrapper around a saved victim
         "quantized": "textrobust.victims.quantized:QuantizedVictim",  # an int8/int4/int2 variant
+        "python": "textrobust.victims.python:PythonVictim",  # any object a Python factory returns (py:)
     },
     group="textrobust.victims",
 )

@@ -1,7 +1,12 @@
 """A victim is named once: the string a user gives is resolved, once, into a ``VictimRef`` — what the
 victim is (kind, capabilities, language, labels), where it lives, its config and the digest that
-identifies its files — and every later step (checks, GPU placement, the store's records, workers in other
+identifies it — and every later step (checks, GPU placement, the store's records, workers in other
 processes or on Ray, reports) takes that record instead of reading the folder again.
+
+A name is a saved victim's folder, or ``SOURCE:REST`` for a victim from elsewhere: the sources are a
+registry (``VICTIM_SOURCES``; built in: ``py:MODULE:FACTORY`` or ``py:path/to/file.py:FACTORY``, any
+Python object with ``labels`` and ``predict_proba``), extended through the ``textrobust.victim_sources``
+entry-point group with a function ``(rest: str) -> VictimRef``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from textrobust.errors import TextrobustError
+from textrobust.registry import Registry
 from textrobust.victims.base import VICTIM_TYPE_KEY, find_base, read_config
 from textrobust.victims.kinds import capability, victim_class
 from textrobust.victims.protocols import Victim
@@ -23,9 +29,9 @@ class VictimRef:
     the config read at resolution, so its folder's config is read once per run."""
 
     kind: str
-    location: str  # an absolute folder path
+    location: str  # an absolute folder path, or the name a source resolved (``py:…``)
     config: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
-    digest: str  # the victim's identity: a digest of its files
+    digest: str  # the victim's identity: a digest of its files (of a source's files and settings)
     language: str | None
     labels: tuple[str, ...] | None
     family: str
@@ -34,10 +40,22 @@ class VictimRef:
     wraps_base: bool
     uses_gpu: bool
     architecture: str | None  # "transformer", "word" or None (see ``kinds.CAPABILITIES``)
+    # A victim its source built while resolving (a ``py:`` factory's object), handed to the first load in
+    # this process; never pickled: a worker elsewhere loads its own.
+    prepared: Any = field(default=None, repr=False, compare=False, hash=False)
 
     def load(self, device: str = "auto") -> Victim:
         """The victim, loaded (its class reads its own files, the config it is given)."""
+        if self.prepared is not None:
+            return self.prepared
         return victim_class(self.kind).load(self.location, device=device, config=self.config)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "prepared": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
 
     def __call__(self) -> Victim:
         """The victim, loaded: a ``VictimRef`` is the zero-argument victim loader workers are given."""
@@ -48,13 +66,30 @@ class VictimRef:
         return Path(self.location)
 
 
+# Victim sources by the prefix of a name (``py:``); a name without a known prefix is a folder.
+VICTIM_SOURCES: Registry[Any] = Registry(
+    "victim source", {"py": "textrobust.victims.python:resolve_python"}, group="textrobust.victim_sources"
+)
+
+
+def source_of(name: str) -> tuple[str, str] | None:
+    """``(source, rest)`` when ``name`` is ``SOURCE:REST`` for a registered source (a one-letter prefix
+    is a drive letter, not a source)."""
+    prefix, colon, rest = name.partition(":")
+    if colon and len(prefix) > 1 and prefix in VICTIM_SOURCES:
+        return prefix, rest
+    return None
+
+
 def resolve_victim(name: str | Path | VictimRef) -> VictimRef:
-    """What ``name`` (a saved victim's folder) is; a ``VictimError`` saying what is wrong otherwise. A
-    ``VictimRef`` is returned as it is."""
+    """What ``name`` (a saved victim's folder, or ``SOURCE:REST``) is; a ``VictimError`` saying what is
+    wrong otherwise. A ``VictimRef`` is returned as it is."""
     from textrobust.files import directory_digest
 
     if isinstance(name, VictimRef):
         return name
+    if isinstance(name, str) and (source := source_of(name)) is not None:
+        return VICTIM_SOURCES.get(source[0])(source[1])
     directory = Path(name)
     config = read_config(directory)
     kind = str(config[VICTIM_TYPE_KEY])
