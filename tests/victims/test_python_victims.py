@@ -48,6 +48,12 @@ def unlabelled():
 
 
 not_a_function = 3
+
+
+def unnamed():
+    model = TeamModel({folder!r})
+    model.labels = ["LABEL_0", "LABEL_1"]
+    return model
 '''
 
 
@@ -146,3 +152,21 @@ def test_a_python_victim_is_evaluated_like_a_saved_one(model_file: Path, keyword
         assert main(["evaluate", "--victim", victim, "--dataset", str(data)]) == 0
         accuracies.append(capsys.readouterr().out.split("\n")[-3])  # the table's row
     assert accuracies[0].split("│")[5:7] == accuracies[1].split("│")[5:7]  # n and accuracy
+
+
+def test_unnamed_classes_need_a_label_map_and_get_the_datasets_names(
+    model_file: Path, keyword_victim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, data = keyword_victim
+    name = f"py:{model_file}:unnamed"
+    assert main(["evaluate", "--victim", name, "--dataset", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "its classes are unnamed (LABEL_0, LABEL_1); name them: --label-map LABEL_0=NAME" in err
+    assert err.count("\n") == 1
+    labels = resolve_victim(folder).labels
+    mapping = f"LABEL_0={labels[0]},LABEL_1={labels[1]}"
+    assert main(["evaluate", "--victim", name, "--dataset", str(data), "--label-map", mapping]) == 0
+    assert "1.0000" in capsys.readouterr().out
+    for bad, message in (("LABEL_9=x", "not one of its classes"), ("LABEL_0", "MODEL_LABEL=NAME pairs")):
+        assert main(["evaluate", "--victim", name, "--dataset", str(data), "--label-map", bad]) == 2
+        assert message in capsys.readouterr().err

@@ -7,6 +7,8 @@ import typing
 from pathlib import Path
 from typing import Any, NoReturn
 
+from textrobust.errors import ParameterError
+
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, default: str | None = "mr") -> None:
     """The dataset options of every command that reads a labelled dataset."""
@@ -32,6 +34,50 @@ def dataset_from_args(args: argparse.Namespace) -> Any:
         language=args.language,
         seed=args.split_seed,
     )
+
+
+VICTIM_HELP = (
+    "a saved victim folder (from `textrobust train`) or py:MODULE:FACTORY / py:FILE.py:FACTORY (any object "
+    "with labels and predict_proba)"
+)
+
+
+def add_victim_arguments(parser: argparse.ArgumentParser, help: str = VICTIM_HELP) -> None:
+    """``--victim`` and what a user may say about it besides its name."""
+    parser.add_argument("--victim", required=True, help=help)
+    parser.add_argument(
+        "--label-map",
+        default=None,
+        help="rename the victim's classes to the dataset's: LABEL_0=negative,LABEL_1=positive",
+    )
+    parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow a victim file whose loading runs code (pickle, joblib); only for files you trust",
+    )
+
+
+def victim_from_args(args: argparse.Namespace) -> Any:
+    """The victim the flags name, resolved (``textrobust.victims.resolve_victim``)."""
+    from textrobust.victims.resolve import SourceOptions, resolve_victim
+
+    options = SourceOptions(label_map=label_map(args.label_map), trust_pickle=args.trust_pickle)
+    return resolve_victim(args.victim, options)
+
+
+def label_map(text: str | None) -> dict[str, str] | None:
+    """``"LABEL_0=negative, LABEL_1=positive"`` → ``{"LABEL_0": "negative", "LABEL_1": "positive"}``."""
+    if not text:
+        return None
+    pairs = {}
+    for item in comma_list(text):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip() or not value.strip():
+            raise ParameterError(
+                "label_map", f"must be MODEL_LABEL=NAME pairs separated by commas, got '{item}'"
+            )
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
 def add_store_argument(parser: argparse.ArgumentParser) -> None:

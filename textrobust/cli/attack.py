@@ -13,11 +13,13 @@ from textrobust.cli.arguments import (
     add_progress_argument,
     add_seed_argument,
     add_store_argument,
+    add_victim_arguments,
     choices_help,
     dataset_from_args,
     executor_from_args,
     options_from_args,
     output_file,
+    victim_from_args,
 )
 from textrobust.cli.tables import diff_texts, print_pairs
 
@@ -59,7 +61,7 @@ def attack_command(args: argparse.Namespace) -> int:
 
     try:  # the store is opened (and created) only once every option has been checked
         outcome = attack_victim(
-            args.victim, args.recipe, options=options_from_args(args, options.AttackOptions),
+            victim_from_args(args), args.recipe, options=options_from_args(args, options.AttackOptions),
             dataset=dataset_from_args(args), split=args.split, n=args.n, seed=args.seed, mlm=args.mlm,
             store=args.store, batch_examples=args.batch_examples, resume=args.resume,
             progress=not args.no_progress, notify=_note, executor=executor_from_args(args),
@@ -97,12 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Attack a saved victim with a recipe over a dataset split. Every per-example result is "
         "stored as it finishes; --resume continues a killed run with the same parameters.",
     )
-    attack.add_argument(
-        "--victim",
-        required=True,
-        help="a saved victim folder (from `textrobust train`) or py:MODULE:FACTORY / py:FILE.py:FACTORY (any "
-        "object with labels and predict_proba)",
-    )
+    add_victim_arguments(attack)
     attack.add_argument(
         "--recipe",
         required=True,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from textrobust.cli.arguments import add_dataset_arguments, dataset_from_args
+from textrobust.cli.arguments import (
+    add_dataset_arguments,
+    add_victim_arguments,
+    dataset_from_args,
+    victim_from_args,
+)
 from textrobust.cli.tables import print_table
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from textrobust.victims import resolve_victim
     from textrobust.victims.evaluation import evaluate_victim
 
-    victim = resolve_victim(args.victim).load()
+    victim = victim_from_args(args).load()
     dataset = dataset_from_args(args)
     result = evaluate_victim(victim, dataset, args.split, args.n)
     print_table(
@@ -33,7 +37,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser("evaluate", help="accuracy of a saved victim on a dataset split")
-    evaluate.add_argument("--victim", required=True, help="a saved victim folder or py:MODULE:FACTORY")
+    add_victim_arguments(evaluate)
     add_dataset_arguments(evaluate)
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--n", type=int, default=None, help="only the first N examples")

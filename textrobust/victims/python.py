@@ -22,7 +22,7 @@ from typing import Any
 
 from textrobust.errors import TextrobustError, VictimError
 from textrobust.victims.base import VICTIM_TYPE_KEY
-from textrobust.victims.resolve import VictimRef
+from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map
 
 PREFIX = "py:"
 KIND = "python"
@@ -126,13 +126,15 @@ class PythonVictim:
         return build(str(config["where"]), str(config["factory"]))
 
 
-def resolve_python(rest: str) -> VictimRef:
+def resolve_python(rest: str, options: SourceOptions) -> VictimRef:
     """The ``VictimRef`` of ``py:REST``: the factory is called now, so its labels are known (and checked)
     before any work; the object is handed to the first ``load()`` in this process."""
     where, factory = _split(rest)
     victim = build(where, factory)
     absolute = str(Path(where).expanduser().resolve()) if _is_file(where) else where
-    labels = tuple(str(label) for label in victim.labels)
+    labels = apply_label_map(victim.labels, options.label_map, f"{PREFIX}{rest}")
+    if list(labels) != [str(label) for label in victim.labels]:
+        victim.labels = list(labels)  # the names the dataset uses (--label-map)
     language = getattr(victim, "language", None)
     config = {
         VICTIM_TYPE_KEY: KIND,

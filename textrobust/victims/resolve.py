@@ -11,12 +11,12 @@ entry-point group with a function ``(rest: str) -> VictimRef``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textrobust.errors import TextrobustError
+from textrobust.errors import TextrobustError, VictimError
 from textrobust.registry import Registry
 from textrobust.victims.base import VICTIM_TYPE_KEY, find_base, read_config
 from textrobust.victims.kinds import capability, victim_class
@@ -66,6 +66,40 @@ class VictimRef:
         return Path(self.location)
 
 
+@dataclass(frozen=True)
+class SourceOptions:
+    """What a user says about a victim besides its name: ``label_map`` renames the model's own class names
+    (``{"LABEL_0": "negative"}``) so that they match the dataset's; ``trust_pickle`` allows loading files
+    whose loading runs code (pickle, joblib)."""
+
+    label_map: Mapping[str, str] | None = None
+    trust_pickle: bool = False
+
+
+def apply_label_map(
+    labels: Sequence[str], label_map: Mapping[str, str] | None, victim: str
+) -> tuple[str, ...]:
+    """The victim's class names renamed by ``label_map`` (each key must be one of them); without a map, names
+    like ``LABEL_0`` (a checkpoint that never named its classes) are refused with the flag that fixes it."""
+    labels = tuple(str(label) for label in labels)
+    if not label_map:
+        if all(label.upper().startswith("LABEL_") for label in labels):
+            example = ",".join(f"{label}=NAME" for label in labels[:2])
+            raise VictimError(
+                f"{victim}: its classes are unnamed ({', '.join(labels)}); name them: --label-map {example}"
+            )
+        return labels
+    unknown = [key for key in label_map if key not in labels]
+    if unknown:
+        raise VictimError(
+            f"{victim}: --label-map names '{unknown[0]}', not one of its classes ({', '.join(labels)})"
+        )
+    renamed = tuple(label_map.get(label, label) for label in labels)
+    if len(set(renamed)) != len(renamed):
+        raise VictimError(f"{victim}: --label-map gives two classes one name ({', '.join(renamed)})")
+    return renamed
+
+
 # Victim sources by the prefix of a name (``py:``); a name without a known prefix is a folder.
 VICTIM_SOURCES: Registry[Any] = Registry(
     "victim source", {"py": "textrobust.victims.python:resolve_python"}, group="textrobust.victim_sources"
@@ -81,15 +115,17 @@ def source_of(name: str) -> tuple[str, str] | None:
     return None
 
 
-def resolve_victim(name: str | Path | VictimRef) -> VictimRef:
+def resolve_victim(name: str | Path | VictimRef, options: SourceOptions | None = None) -> VictimRef:
     """What ``name`` (a saved victim's folder, or ``SOURCE:REST``) is; a ``VictimError`` saying what is
-    wrong otherwise. A ``VictimRef`` is returned as it is."""
+    wrong otherwise. A ``VictimRef`` is returned as it is. ``options``: what the user said besides the name
+    (a source takes them as its second argument)."""
     from textrobust.files import directory_digest
 
     if isinstance(name, VictimRef):
         return name
+    options = options or SourceOptions()
     if isinstance(name, str) and (source := source_of(name)) is not None:
-        return VICTIM_SOURCES.get(source[0])(source[1])
+        return VICTIM_SOURCES.get(source[0])(source[1], options)
     directory = Path(name)
     config = read_config(directory)
     kind = str(config[VICTIM_TYPE_KEY])
