@@ -52,6 +52,8 @@ def describe_saved_victim(directory: str | Path, config: Mapping[str, Any] | Non
         if kind == "quantized":
             details["precision"] = str(config.get("precision", "int8"))
         return details
+    if kind == "checkpoint":  # trained elsewhere: how (which parameters trained, on what) is not known
+        return _checkpoint_details(directory, config)
     tokens = (config.get("training") or {}).get("tokens_per_text")
     common = {"tokens_per_text": tokens.get("mean") if isinstance(tokens, dict) else None}
     family = str(config.get("family") or config.get("model_type") or kind)
@@ -92,3 +94,18 @@ def _base_parameters(base: str) -> int | None:
     if not weights.exists() or not (Path(base) / CONFIG_FILE).exists():
         return None
     return safetensors_parameters(weights)[0]
+
+
+def _checkpoint_details(directory: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A Hugging Face checkpoint's family and, from a single safetensors file, its parameters and precision
+    (``None`` for shards, torch's format or a Hub model, whose files are not read here)."""
+    weights = directory / WEIGHTS_FILE
+    parameters, precision = safetensors_parameters(weights) if weights.is_file() else (None, None)
+    return {
+        "family": str(config.get("model_type") or config.get("family") or "unknown"),
+        "parameters": parameters,
+        "trainable_parameters": None,
+        "precision": precision,
+        "fine_tuning": None,
+        "tokens_per_text": None,
+    }

@@ -24,6 +24,8 @@ VICTIM_KINDS: Registry[VictimType] = Registry(
         "smoothed": "textrobust.victims.smoothed:SmoothedVictim",  # a wrapper around a saved victim
         "quantized": "textrobust.victims.quantized:QuantizedVictim",  # an int8/int4/int2 variant
         "python": "textrobust.victims.python:PythonVictim",  # any object a Python factory returns (py:)
+        # a transformers sequence classifier as saved elsewhere (save_pretrained folder, hf:ORG/NAME)
+        "checkpoint": "textrobust.victims.checkpoint:CheckpointClassifier",
     },
     group="textrobust.victims",
 )

@@ -5,12 +5,17 @@ processes or on Ray, reports) takes that record instead of reading the folder ag
 
 A name is a saved victim's folder, or ``SOURCE:REST`` for a victim from elsewhere: the sources are a
 registry (``VICTIM_SOURCES``; built in: ``py:MODULE:FACTORY`` or ``py:path/to/file.py:FACTORY``, any
-Python object with ``labels`` and ``predict_proba``), extended through the ``textrobust.victim_sources``
-entry-point group with a function ``(rest: str) -> VictimRef``.
+Python object with ``labels`` and ``predict_proba``; ``hf:ORG/NAME[@REVISION]``, a Hugging Face Hub
+sequence classifier), extended through the ``textrobust.victim_sources`` entry-point group with a function
+``(rest: str, options: SourceOptions) -> VictimRef``. A folder another tool saved (its config.json names no
+textrobust kind) is read by the first of ``FOREIGN_FOLDERS`` that knows it (built in: a transformers
+sequence classifier saved with ``save_pretrained``), extended through ``textrobust.victim_folders`` with a
+function ``(directory, config, options) -> VictimRef | None``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +23,7 @@ from typing import Any
 
 from textrobust.errors import TextrobustError, VictimError
 from textrobust.registry import Registry
-from textrobust.victims.base import VICTIM_TYPE_KEY, find_base, read_config
+from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, find_base, read_config
 from textrobust.victims.kinds import capability, victim_class
 from textrobust.victims.protocols import Victim
 
@@ -102,7 +107,15 @@ def apply_label_map(
 
 # Victim sources by the prefix of a name (``py:``); a name without a known prefix is a folder.
 VICTIM_SOURCES: Registry[Any] = Registry(
-    "victim source", {"py": "textrobust.victims.python:resolve_python"}, group="textrobust.victim_sources"
+    "victim source",
+    {"py": "textrobust.victims.python:resolve_python", "hf": "textrobust.victims.checkpoint:resolve_hub"},
+    group="textrobust.victim_sources",
+)
+# Readers of folders other tools saved, asked in turn when a folder's config.json names no textrobust kind.
+FOREIGN_FOLDERS: Registry[Any] = Registry(
+    "victim folder reader",
+    {"transformers": "textrobust.victims.checkpoint:resolve_folder"},
+    group="textrobust.victim_folders",
 )
 
 
@@ -127,7 +140,13 @@ def resolve_victim(name: str | Path | VictimRef, options: SourceOptions | None =
     if isinstance(name, str) and (source := source_of(name)) is not None:
         return VICTIM_SOURCES.get(source[0])(source[1], options)
     directory = Path(name)
-    config = read_config(directory)
+    try:
+        config = read_config(directory)
+    except VictimError:  # not a textrobust folder: one another tool saved, if a reader knows it
+        foreign = _foreign_folder(directory, options)
+        if foreign is None:
+            raise
+        return foreign
     kind = str(config[VICTIM_TYPE_KEY])
     victim_class(kind)  # an unknown kind fails here
     labels = config.get("labels")
@@ -145,6 +164,23 @@ def resolve_victim(name: str | Path | VictimRef, options: SourceOptions | None =
         uses_gpu=_uses_gpu(kind, directory, config),
         architecture=capability(kind, "architecture"),
     )
+
+
+def _foreign_folder(directory: Path, options: SourceOptions) -> VictimRef | None:
+    """The ``VictimRef`` of a folder whose config.json names no textrobust kind, from the first reader of
+    ``FOREIGN_FOLDERS`` that knows it; ``None`` for anything else (``read_config`` then says what is
+    wrong)."""
+    try:
+        config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(config, dict) or VICTIM_TYPE_KEY in config:
+        return None
+    for reader in FOREIGN_FOLDERS.names():
+        ref = FOREIGN_FOLDERS.get(reader)(directory, config, options)
+        if ref is not None:
+            return ref
+    return None
 
 
 def _uses_gpu(kind: str, directory: Path, config: Mapping[str, Any]) -> bool:
