@@ -252,3 +252,24 @@ def test_a_saved_checkpoint_victim_reloads_as_one(checkpoint, tmp_path: Path) ->
     ref = resolve_victim(tmp_path / "copy")
     assert ref.kind == "checkpoint" and ref.labels == ("negative", "positive")
     assert np.array_equal(ref.load(device="cpu").predict_proba(TEXTS), victim.predict_proba(TEXTS))
+
+
+@pytest.mark.parametrize("family", ["roberta", "distilbert", "deberta-v2"])
+def test_a_checkpoint_of_another_family_predicts_as_its_bert_victim(family: str, tmp_path: Path) -> None:
+    """Positions after the padding index (RoBERTa), no token types (DistilBERT), relative attention
+    (DeBERTa): the family differences are the bert victim's, so the two agree."""
+    from tests.victims.test_families import family_model
+    from textrobust.victims.bert import BertClassifier
+
+    model, tokenizer = family_model(family)  # random weights, transformers' default names LABEL_0, LABEL_1
+    model.save_pretrained(tmp_path / "hf")
+    tokenizer.save_pretrained(tmp_path / "hf")
+    names = {"LABEL_0": "negative", "LABEL_1": "positive"}
+    ref = resolve_victim(tmp_path / "hf", SourceOptions(label_map=names))
+    assert ref.kind == "checkpoint" and ref.family == family.replace("-v3", "-v2")
+    BertClassifier(model, tokenizer, ["negative", "positive"], device="cpu").save(tmp_path / "bert")
+    texts = ["a gorgeous , moving film with fine acting", "an unseen word : zyzzyva !"]
+    checkpoint = ref.load(device="cpu")
+    assert np.array_equal(
+        checkpoint.predict_proba(texts), load_victim(tmp_path / "bert").predict_proba(texts)
+    )
