@@ -37,8 +37,9 @@ def dataset_from_args(args: argparse.Namespace) -> Any:
 
 
 VICTIM_HELP = (
-    "a saved victim folder (from `textrobust train`) or py:MODULE:FACTORY / py:FILE.py:FACTORY (any object "
-    "with labels and predict_proba)"
+    "a saved victim folder (from `textrobust train`), a Hugging Face sequence-classification folder "
+    "(save_pretrained), hf:ORG/NAME[@REVISION], or py:MODULE:FACTORY / py:FILE.py:FACTORY (any object with "
+    "labels and predict_proba)"
 )
 
 
