@@ -19,4 +19,4 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -qq --upgrade pip
 # CPU build of torch first: a plain "torch" requirement would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -qq "torch==2.13.0"
-.venv/bin/python -m pip install -qq -e ".[all,test,arabic,distributed,peft,lowbit]"
+.venv/bin/python -m pip install -qq -e ".[all,test,arabic,distributed,peft,lowbit,sklearn]"

@@ -26,6 +26,7 @@ VICTIM_KINDS: Registry[VictimType] = Registry(
         "python": "textrobust.victims.python:PythonVictim",  # any object a Python factory returns (py:)
         # a transformers sequence classifier as saved elsewhere (save_pretrained folder, hf:ORG/NAME)
         "checkpoint": "textrobust.victims.checkpoint:CheckpointClassifier",
+        "sklearn": "textrobust.victims.sklearn_victim:SklearnVictim",  # a fitted scikit-learn pipeline
     },
     group="textrobust.victims",
 )

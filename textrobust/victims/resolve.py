@@ -108,7 +108,11 @@ def apply_label_map(
 # Victim sources by the prefix of a name (``py:``); a name without a known prefix is a folder.
 VICTIM_SOURCES: Registry[Any] = Registry(
     "victim source",
-    {"py": "textrobust.victims.python:resolve_python", "hf": "textrobust.victims.checkpoint:resolve_hub"},
+    {
+        "py": "textrobust.victims.python:resolve_python",
+        "hf": "textrobust.victims.checkpoint:resolve_hub",
+        "sklearn": "textrobust.victims.sklearn_victim:resolve_sklearn",  # a fitted pipeline: .skops, a pickle
+    },
     group="textrobust.victim_sources",
 )
 # Readers of folders other tools saved, asked in turn when a folder's config.json names no textrobust kind.
