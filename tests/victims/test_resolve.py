@@ -37,7 +37,7 @@ def test_capabilities_are_class_attributes_of_the_kinds() -> None:
     assert capability("bert", "uses_gpu") and capability("bert", "architecture") == "transformer"
     assert not capability("quantized", "trainable") and capability("quantized", "wraps_base")
     assert capability("smoothed", "uses_gpu") is None  # as its base
-    assert {"wordcnn", "wordlstm", "bert", "smoothed", "quantized", "python"} <= set(
+    assert {"wordcnn", "wordlstm", "bert", "smoothed", "quantized", "python", "sklearn"} <= set(
         VICTIM_KINDS.builtin_names()
     )
 

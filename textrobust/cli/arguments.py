@@ -38,8 +38,8 @@ def dataset_from_args(args: argparse.Namespace) -> Any:
 
 VICTIM_HELP = (
     "a saved victim folder (from `textrobust train`), a Hugging Face sequence-classification folder "
-    "(save_pretrained), hf:ORG/NAME[@REVISION], or py:MODULE:FACTORY / py:FILE.py:FACTORY (any object with "
-    "labels and predict_proba)"
+    "(save_pretrained), hf:ORG/NAME[@REVISION], sklearn:FILE.skops (a fitted pipeline), or py:MODULE:FACTORY "
+    "/ py:FILE.py:FACTORY (any object with labels and predict_proba)"
 )
 
 

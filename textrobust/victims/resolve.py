@@ -6,7 +6,8 @@ processes or on Ray, reports) takes that record instead of reading the folder ag
 A name is a saved victim's folder, or ``SOURCE:REST`` for a victim from elsewhere: the sources are a
 registry (``VICTIM_SOURCES``; built in: ``py:MODULE:FACTORY`` or ``py:path/to/file.py:FACTORY``, any
 Python object with ``labels`` and ``predict_proba``; ``hf:ORG/NAME[@REVISION]``, a Hugging Face Hub
-sequence classifier), extended through the ``textrobust.victim_sources`` entry-point group with a function
+sequence classifier; ``sklearn:FILE``, a fitted scikit-learn pipeline in a skops file, or a pickle with
+``trust_pickle``), extended through the ``textrobust.victim_sources`` entry-point group with a function
 ``(rest: str, options: SourceOptions) -> VictimRef``. A folder another tool saved (its config.json names no
 textrobust kind) is read by the first of ``FOREIGN_FOLDERS`` that knows it (built in: a transformers
 sequence classifier saved with ``save_pretrained``), extended through ``textrobust.victim_folders`` with a
