@@ -114,6 +114,15 @@ CASES: list[tuple[str, list[str]]] = [
     ("humaneval --out is a file", ["humaneval", "export", "--run", "1", "--out", "data.csv", "--store", "runs.sqlite"]),
     ("mlm eval --json is a folder", ["mlm", "eval", "--mlm", "./no-such-mlm", "--corpus", "data.csv", "--json", "empty-folder"]),
     ("mlm train-tokenizer --out is a file", ["mlm", "train-tokenizer", "--corpus", "data.csv", "--out", "data.csv"]),
+    # -- victims from elsewhere (py:, sklearn:, --label-map) ------------------------------------------------
+    ("py: factory missing", ["attack", "--victim", "py:team_model.py:missing", "--recipe", "pwws", "--store", "runs.sqlite"]),
+    ("py: factory fails", ["attack", "--victim", "py:team_model.py:broken", "--recipe", "pwws", "--store", "runs.sqlite"]),
+    ("py: file missing", ["evaluate", "--victim", "py:nowhere.py:make"]),
+    ("py: wrong label map", ["evaluate", "--victim", "py:team_model.py:make", "--label-map", "LABEL_9=x"]),
+    ("py: label map not pairs", ["evaluate", "--victim", "py:team_model.py:make", "--label-map", "positive"]),
+    ("label map on a textrobust victim", ["evaluate", "--victim", "wc", "--label-map", "negative=neg"]),
+    ("unsafe pickle without the flag", ["attack", "--victim", "sklearn:model.pkl", "--recipe", "pwws", "--store", "runs.sqlite"]),
+    ("sklearn: file missing", ["evaluate", "--victim", "sklearn:nowhere.skops"]),
     # -- devices ----------------------------------------------------------------------------------------------
     ("train on a TPU", ["train", "--victim", "wordcnn", "--device", "tpu", "--max-train", "40", "--out", "new-victim"]),
     ("train on a GPU that is not there", ["train", "--victim", "wordcnn", "--device", "cuda:7", "--max-train", "40", "--out", "new-victim"]),
@@ -148,6 +157,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
         "text,label\n" + "".join(f"{t},{'pos' if i % 2 == 0 else 'neg'}\n" for i, t in enumerate(arabic)),
         encoding="utf-8",
     )
+    (root / "team_model.py").write_text(
+        "class Model:\n    labels = ['negative', 'positive']\n\n    def predict_proba(self, texts):\n"
+        "        return [[0.5, 0.5] for _ in texts]\n\n\ndef make():\n    return Model()\n\n\n"
+        "def broken():\n    raise RuntimeError('no GPU here')\n",
+        encoding="utf-8",
+    )
+    (root / "model.pkl").write_bytes(b"not read: a pickle needs --trust-pickle before anything is loaded")
     weights = root / "damaged-mlm" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:2000])
     with Store(root / "runs.sqlite") as store:

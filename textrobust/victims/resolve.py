@@ -154,6 +154,11 @@ def resolve_victim(name: str | Path | VictimRef, options: SourceOptions | None =
         return foreign
     kind = str(config[VICTIM_TYPE_KEY])
     victim_class(kind)  # an unknown kind fails here
+    if options.label_map:  # silently ignored, it would let a user believe the classes were renamed
+        raise VictimError(
+            f"{directory}: --label-map renames the classes of victims from elsewhere (checkpoints, py:, "
+            "sklearn:); a textrobust victim names its classes already"
+        )
     labels = config.get("labels")
     return VictimRef(
         kind=kind,
