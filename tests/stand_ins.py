@@ -362,3 +362,11 @@ def install_plugin(
         lines += [f"{name} = {target}" for name, target in names.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(folder))
+
+
+def training_settings(**overrides: Any) -> Any:
+    """Small, quiet, seeded training settings for tests (two epochs of batches of 16)."""
+    from textrobust.victims.training import TrainingSettings
+
+    values = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "progress": False, "seed": 0}
+    return TrainingSettings(**{**values, **overrides})

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.stand_ins import training_settings
 from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError
 from textrobust.victims.protocols import Trainable
@@ -15,7 +16,6 @@ from textrobust.victims.training import (
     TrainConfig,
     Trainer,
     TrainerHooks,
-    TrainingSettings,
     new_victim,
     train_victim,
 )
@@ -31,11 +31,6 @@ def tiny_dataset(small_mr) -> Dataset:
         small_mr.label_names,
         {"train": small_mr.split("train").head(120), "validation": small_mr.split("validation").head(40)},
     )
-
-
-def _settings(**overrides) -> TrainingSettings:
-    values = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "progress": False, "seed": 0}
-    return TrainingSettings(**{**values, **overrides})
 
 
 class RecordingHooks(TrainerHooks):
@@ -68,7 +63,7 @@ def test_train_victim_is_the_trainer_with_plain_hooks(tiny_dataset: Dataset) -> 
     trained, report = train_victim("wordcnn", tiny_dataset, None, config, vectors=None)
     train = tiny_dataset.split("train")
     victim = new_victim("wordcnn", tiny_dataset, train, seed=5, device="auto", vectors=None)
-    Trainer(_settings(seed=5), TrainerHooks(train)).fit(victim, tiny_dataset.split("validation"))
+    Trainer(training_settings(seed=5), TrainerHooks(train)).fit(victim, tiny_dataset.split("validation"))
     np.testing.assert_array_equal(trained.predict_proba(TEXTS), victim.predict_proba(TEXTS))
     assert report.examples_per_epoch == [120, 120][: report.epochs_run]
 
@@ -78,7 +73,9 @@ def test_examples_of_an_epoch_come_from_the_hook_asked_in_eval_mode(tiny_dataset
     extra = Split(["an utterly wonderful film"] * 10, [1] * 10)
     hooks = RecordingHooks(train, extra)
     victim = new_victim("wordcnn", tiny_dataset, train, seed=0, device="cpu", vectors=None)
-    report = Trainer(_settings(epochs=3, patience=5), hooks).fit(victim, tiny_dataset.split("validation"))
+    report = Trainer(training_settings(epochs=3, patience=5), hooks).fit(
+        victim, tiny_dataset.split("validation")
+    )
     assert report.examples_per_epoch == [120, 130, 130]
     assert hooks.modes_when_asked == [False, False, False]  # never attacked or evaluated in train mode
     assert hooks.texts_seen == 120 + 130 + 130
@@ -95,7 +92,7 @@ def test_a_batch_loss_hook_changes_what_is_learned(tiny_dataset: Dataset) -> Non
     train = tiny_dataset.split("train")
     victim = new_victim("wordcnn", tiny_dataset, train, seed=0, device="cpu", vectors=None)
     before = victim.predict_proba(TEXTS)
-    Trainer(_settings(epochs=1), Frozen(train)).fit(victim, None)
+    Trainer(training_settings(epochs=1), Frozen(train)).fit(victim, None)
     np.testing.assert_allclose(victim.predict_proba(TEXTS), before, atol=1e-6)
 
 
@@ -109,7 +106,9 @@ def test_a_scheduler_steps_once_per_optimizer_step(tiny_dataset: Dataset) -> Non
         made.append(torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total)))
         return made[-1]
 
-    Trainer(_settings(epochs=2, patience=5), TrainerHooks(train), scheduler=linear_decay).fit(victim, None)
+    Trainer(training_settings(epochs=2, patience=5), TrainerHooks(train), scheduler=linear_decay).fit(
+        victim, None
+    )
     (scheduler,) = made
     assert scheduler.last_epoch == 2 * 8  # 120 examples in batches of 16: 8 steps an epoch
     assert scheduler.get_last_lr()[0] == pytest.approx(0.0)
@@ -128,7 +127,7 @@ def test_batches_are_padded_to_their_longest_text_not_a_fixed_maximum(tiny_datas
 )
 def test_impossible_settings_are_parameter_errors(overrides: dict, parameter: str) -> None:
     with pytest.raises(ParameterError) as error:
-        _settings(**overrides)
+        training_settings(**overrides)
     assert error.value.parameter == parameter
 
 

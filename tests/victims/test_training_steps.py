@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.stand_ins import training_settings
 from textrobust.cli import main
 from textrobust.data import Dataset, Split
 from textrobust.errors import ParameterError
@@ -52,11 +53,6 @@ def tiny(small_mr) -> Dataset:
     )
 
 
-def _settings(**overrides) -> TrainingSettings:
-    values = {"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "progress": False, "seed": 0}
-    return TrainingSettings(**{**values, **overrides})
-
-
 def _victim(data: Dataset, **options) -> Trainable:
     return new_victim("wordcnn", data, data.split("train"), seed=0, device="cpu", vectors=None, **options)
 
@@ -77,7 +73,7 @@ def _first_step_move(data: Dataset, **settings) -> float:
     one_batch = data.split("train").head(16)
     victim = _victim(data)
     before = _weights(victim)
-    Trainer(_settings(**{"epochs": 1, **settings}), FirstEpochOnly(one_batch)).fit(victim)
+    Trainer(training_settings(**{"epochs": 1, **settings}), FirstEpochOnly(one_batch)).fit(victim)
     return float((_weights(victim) - before).abs().max())
 
 
@@ -86,15 +82,19 @@ def test_accumulated_half_batches_train_like_whole_batches(tiny: Dataset) -> Non
     # Without dropout the only difference is rounding: a batch of 16 and two accumulated batches of 8 in the
     # same seeded order follow the same mean loss (the last batch of 8 is a step of its own in both runs).
     whole, halves = _victim(tiny, dropout=0.0), _victim(tiny, dropout=0.0)
-    a = Trainer(_settings(), TrainerHooks(tiny.split("train"))).fit(whole)
-    b = Trainer(_settings(batch_size=8, grad_accumulation=2), TrainerHooks(tiny.split("train"))).fit(halves)
+    a = Trainer(training_settings(), TrainerHooks(tiny.split("train"))).fit(whole)
+    b = Trainer(training_settings(batch_size=8, grad_accumulation=2), TrainerHooks(tiny.split("train"))).fit(
+        halves
+    )
     assert a.optimizer_steps == b.optimizer_steps == 2 * 8
     torch.testing.assert_close(_weights(whole), _weights(halves), rtol=0, atol=1e-5)
     assert not torch.equal(_weights(whole), _weights(_victim(tiny, dropout=0.0)))  # it did train
 
 
 def test_accumulation_makes_one_optimizer_step_every_n_batches(tiny: Dataset) -> None:
-    report = Trainer(_settings(grad_accumulation=3), TrainerHooks(tiny.split("train"))).fit(_victim(tiny))
+    report = Trainer(training_settings(grad_accumulation=3), TrainerHooks(tiny.split("train"))).fit(
+        _victim(tiny)
+    )
     assert report.optimizer_steps == 2 * 3  # 8 batches an epoch: steps of 3, 3 and 2 batches
 
 
@@ -123,7 +123,7 @@ def test_warmup_starts_at_a_fraction_of_the_learning_rate(tiny: Dataset) -> None
 )
 def test_impossible_step_settings_are_parameter_errors(overrides: dict, parameter: str) -> None:
     with pytest.raises(ParameterError) as error:
-        _settings(**overrides)
+        training_settings(**overrides)
     assert error.value.parameter == parameter
 
 
@@ -132,7 +132,7 @@ def test_a_warmup_and_a_scheduler_of_ones_own_exclude_each_other(tiny: Dataset) 
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
     with pytest.raises(ParameterError, match="warmup_steps cannot be combined"):
-        Trainer(_settings(warmup_steps=3), TrainerHooks(tiny.split("train")), scheduler=constant)
+        Trainer(training_settings(warmup_steps=3), TrainerHooks(tiny.split("train")), scheduler=constant)
 
 
 # -- the training record ---------------------------------------------------------------------------------

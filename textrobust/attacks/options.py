@@ -21,7 +21,6 @@ from textrobust.fields import SettingField, convert, dataclass_from_mapping, set
 
 # Run-level entries the store keeps beside the options (they are not attack options).
 RUN_KEYS = frozenset({"language", "mlm"})
-HUNSPELL = "hunspell"  # the language's hunspell dictionary as the known-word list
 # Settings profiles: ``paper`` (the recipes as their authors set them) or ``textattack`` (TextAttack
 # 0.3.11's settings, so results compare with numbers from that tool; see ``recipes.TEXTATTACK_PROFILE``).
 PROFILES = ("paper", "textattack")

@@ -34,12 +34,13 @@ from textrobust.attacks.engine import WordSubstitutionAttack
 from textrobust.attacks.goals import UntargetedLabelFlip
 from textrobust.attacks.lazy import Lazy
 from textrobust.attacks.mlm import MaskedLanguageModel, load_masked_lm
-from textrobust.attacks.options import HUNSPELL, AttackOptions
+from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.policies import TEXTATTACK_SEARCH, TextAttackCandidates, recover_word_case
 from textrobust.attacks.search import GreedyByImportance
 from textrobust.data.text import WordRule
 from textrobust.errors import ParameterError, ResourceMissingError
 from textrobust.registry import Registry
+from textrobust.resources.wordlist import HUNSPELL
 
 RESOURCE_NAMES = (
     "stopwords", "neighbours", "sentence_encoder", "pos_tagger", "wordnet", "masked_lm", "word_list"

@@ -103,7 +103,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     attack.add_argument(
         "--recipe",
         required=True,
-        help=choices_help("recipe", RECIPES)
+        # Built-in names only: listing installed plugins would read every package's metadata at start-up.
+        help=choices_help("recipe", [*RECIPES.builtin_names(), "a plugin's"])
         + "; where TextAttack is installed, "
         + choices_help("its own implementations", [PREFIX + name for name in TEXTATTACK_RECIPES]),
     )

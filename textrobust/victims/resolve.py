@@ -200,7 +200,7 @@ def _uses_gpu(kind: str, directory: Path, config: Mapping[str, Any]) -> bool:
         return bool(uses)
     try:
         base = find_base(directory, dict(config), kind, check=False)
-        base_kind = str(read_config(base)[VICTIM_TYPE_KEY])
-        return _uses_gpu(base_kind, base, read_config(base))
+        base_config = read_config(base)
+        return _uses_gpu(str(base_config[VICTIM_TYPE_KEY]), base, base_config)
     except TextrobustError:
         return False
