@@ -20,6 +20,16 @@ class VictimError(TextrobustError):
     """A victim cannot be built, loaded or saved."""
 
 
+class EndpointError(VictimError):
+    """An HTTP victim's endpoint failed for good (after its retries) or answered something unusable: the
+    message names the endpoint and the status or the problem."""
+
+
+class BudgetExhausted(TextrobustError):
+    """A victim's request or token budget (``--max-requests``, ``--max-tokens``) is spent: the run stops
+    cleanly, every finished example stored; rerunning with a larger budget resumes it."""
+
+
 class ResourceMissingError(TextrobustError):
     """A linguistic resource or model is not available; the message names the command that provides it."""
 

@@ -38,8 +38,10 @@ def dataset_from_args(args: argparse.Namespace) -> Any:
 
 VICTIM_HELP = (
     "a saved victim folder (from `textrobust train`), a Hugging Face sequence-classification folder "
-    "(save_pretrained), hf:ORG/NAME[@REVISION], sklearn:FILE.skops (a fitted pipeline), or py:MODULE:FACTORY "
-    "/ py:FILE.py:FACTORY (any object with labels and predict_proba)"
+    "(save_pretrained), hf:ORG/NAME[@REVISION], sklearn:FILE.skops (a fitted pipeline), py:MODULE:FACTORY "
+    "/ py:FILE.py:FACTORY (any object with labels and predict_proba), an endpoint URL (http://…, "
+    "https://…), openai:MODEL@BASE_URL (an OpenAI-compatible server) or llm:NAME_OR_PATH (a causal LM, "
+    "zero-shot; a .gguf file too)"
 )
 
 
@@ -56,14 +58,32 @@ def add_victim_arguments(parser: argparse.ArgumentParser, help: str = VICTIM_HEL
         action="store_true",
         help="allow a victim file whose loading runs code (pickle, joblib); only for files you trust",
     )
+    from textrobust.victims.prompting import PromptOptions
+    from textrobust.victims.remote.options import RemoteOptions
+
+    add_option_flags(parser.add_argument_group("LLM victims (llm:, openai:)"), PromptOptions)
+    add_option_flags(parser.add_argument_group("HTTP victims (URLs, openai:)"), RemoteOptions)
+
+
+def source_options_from_args(args: argparse.Namespace) -> Any:
+    """What the victim flags say besides the victim's name (``SourceOptions``)."""
+    from textrobust.victims.prompting import PromptOptions
+    from textrobust.victims.remote.options import RemoteOptions
+    from textrobust.victims.resolve import SourceOptions
+
+    return SourceOptions(
+        label_map=label_map(args.label_map),
+        trust_pickle=args.trust_pickle,
+        prompt=options_from_args(args, PromptOptions),
+        remote=options_from_args(args, RemoteOptions),
+    )
 
 
 def victim_from_args(args: argparse.Namespace) -> Any:
     """The victim the flags name, resolved (``textrobust.victims.resolve_victim``)."""
-    from textrobust.victims.resolve import SourceOptions, resolve_victim
+    from textrobust.victims.resolve import resolve_victim
 
-    options = SourceOptions(label_map=label_map(args.label_map), trust_pickle=args.trust_pickle)
-    return resolve_victim(args.victim, options)
+    return resolve_victim(args.victim, source_options_from_args(args))
 
 
 def label_map(text: str | None) -> dict[str, str] | None:

@@ -26,7 +26,9 @@ from textrobust.errors import TextrobustError, VictimError
 from textrobust.registry import Registry
 from textrobust.victims.base import CONFIG_FILE, VICTIM_TYPE_KEY, find_base, read_config
 from textrobust.victims.kinds import capability, victim_class
+from textrobust.victims.prompting import PromptOptions
 from textrobust.victims.protocols import Victim
+from textrobust.victims.remote.options import RemoteOptions
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,13 @@ class VictimRef:
 class SourceOptions:
     """What a user says about a victim besides its name: ``label_map`` renames the model's own class names
     (``{"LABEL_0": "negative"}``) so that they match the dataset's; ``trust_pickle`` allows loading files
-    whose loading runs code (pickle, joblib)."""
+    whose loading runs code (pickle, joblib); ``prompt``: how LLM victims are asked (``llm:``, ``openai:``);
+    ``remote``: how HTTP victims are called (concurrency, retries, budgets, API key variable, cache)."""
 
     label_map: Mapping[str, str] | None = None
     trust_pickle: bool = False
+    prompt: PromptOptions = field(default_factory=PromptOptions)
+    remote: RemoteOptions = field(default_factory=RemoteOptions)
 
 
 def apply_label_map(
@@ -113,6 +118,10 @@ VICTIM_SOURCES: Registry[Any] = Registry(
         "py": "textrobust.victims.python:resolve_python",
         "hf": "textrobust.victims.checkpoint:resolve_hub",
         "sklearn": "textrobust.victims.sklearn_victim:resolve_sklearn",  # a fitted pipeline: .skops, a pickle
+        "http": "textrobust.victims.remote.generic:resolve_http",  # a generic JSON endpoint (its URL)
+        "https": "textrobust.victims.remote.generic:resolve_http",
+        "openai": "textrobust.victims.remote.openai:resolve_openai",  # openai:MODEL@BASE_URL, an LLM server
+        "llm": "textrobust.victims.llm:resolve_llm",  # llm:NAME_OR_PATH, a local causal LM zero-shot
     },
     group="textrobust.victim_sources",
 )
