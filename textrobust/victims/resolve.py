@@ -48,6 +48,8 @@ class VictimRef:
     wraps_base: bool
     uses_gpu: bool
     architecture: str | None  # "transformer", "word" or None (see ``kinds.CAPABILITIES``)
+    # It answers with a class only, no probabilities (a labels-only endpoint): attacks on it are hard-label.
+    hard_label_only: bool = False
     # A victim its source built while resolving (a ``py:`` factory's object), handed to the first load in
     # this process; never pickled: a worker elsewhere loads its own.
     prepared: Any = field(default=None, repr=False, compare=False, hash=False)
