@@ -27,6 +27,7 @@ VICTIM_KINDS: Registry[VictimType] = Registry(
         # a transformers sequence classifier as saved elsewhere (save_pretrained folder, hf:ORG/NAME)
         "checkpoint": "textrobust.victims.checkpoint:CheckpointClassifier",
         "sklearn": "textrobust.victims.sklearn_victim:SklearnVictim",  # a fitted scikit-learn pipeline
+        "openai": "textrobust.victims.remote.openai:OpenAIVictim",  # an LLM behind an OpenAI-compatible API
     },
     group="textrobust.victims",
 )
