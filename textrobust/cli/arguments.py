@@ -45,9 +45,25 @@ VICTIM_HELP = (
 )
 
 
-def add_victim_arguments(parser: argparse.ArgumentParser, help: str = VICTIM_HELP) -> None:
-    """``--victim`` and what a user may say about it besides its name."""
+# What commands that need a victim saved in a folder (defend, quantize) accept.
+SAVED_VICTIM_HELP = (
+    "a saved victim folder (from `textrobust train`) or a Hugging Face sequence-classification folder "
+    "(save_pretrained)"
+)
+
+
+def add_victim_arguments(
+    parser: argparse.ArgumentParser, help: str = VICTIM_HELP, remote: bool = True
+) -> None:
+    """``--victim`` and what a user may say about it besides its name; ``remote``: also the flags of LLM and
+    HTTP victims (not for commands that need a victim saved in a folder)."""
     parser.add_argument("--victim", required=True, help=help)
+    add_source_arguments(parser, remote)
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, remote: bool = True) -> None:
+    """What a user may say about victims besides their names (``SourceOptions``): ``--label-map``,
+    ``--trust-pickle`` and, with ``remote``, the flags of LLM and HTTP victims."""
     parser.add_argument(
         "--label-map",
         default=None,
@@ -58,6 +74,8 @@ def add_victim_arguments(parser: argparse.ArgumentParser, help: str = VICTIM_HEL
         action="store_true",
         help="allow a victim file whose loading runs code (pickle, joblib); only for files you trust",
     )
+    if not remote:
+        return
     from textrobust.victims.prompting import PromptOptions
     from textrobust.victims.remote.options import RemoteOptions
 
@@ -73,7 +91,7 @@ def source_options_from_args(args: argparse.Namespace) -> Any:
 
     return SourceOptions(
         label_map=label_map(args.label_map),
-        trust_pickle=args.trust_pickle,
+        trust_pickle=getattr(args, "trust_pickle", False),
         prompt=options_from_args(args, PromptOptions),
         remote=options_from_args(args, RemoteOptions),
     )

@@ -8,16 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from textrobust.cli.arguments import (
+    SAVED_VICTIM_HELP,
     add_dataset_arguments,
     add_device_argument,
     add_executor_arguments,
     add_progress_argument,
     add_store_argument,
+    add_victim_arguments,
     choices_help,
     comma_list,
     dataset_from_args,
     executor_from_args,
     output_dir,
+    victim_from_args,
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import ParameterError, TextrobustError
@@ -47,6 +50,7 @@ def defend_command(args: argparse.Namespace) -> int:
             raise
         raise TextrobustError(f"--eval-recipes: {exc}") from None
     executor = executor_from_args(args)  # attacks for training examples and for the evaluation
+    base = victim_from_args(args)  # a checkpoint's --label-map applies to training and evaluation alike
     method = resolve_method(args.method)
     # Only the method flags given on the command line: the others keep the method's own defaults.
     given = {name: getattr(args, name) for name in getattr(args, METHOD_FLAGS_KEY) if hasattr(args, name)}
@@ -80,7 +84,7 @@ def defend_command(args: argparse.Namespace) -> int:
                 f"output directory {out} is not empty; choose another --out or pass --overwrite"
             )
         dataset = dataset_from_args(args)
-        outcome = defend(args.victim, dataset, out, method, settings, run, notify=_note)
+        outcome = defend(base, dataset, out, method, settings, run, notify=_note)
         record = outcome.record()
         cost = f"{outcome.train_seconds:.1f} s"
         if outcome.clean_train_seconds:
@@ -91,7 +95,7 @@ def defend_command(args: argparse.Namespace) -> int:
     dataset = dataset_from_args(args)
     evaluation = evaluate_defense(
         out,
-        args.victim,
+        base,
         dataset,
         recipes=recipes,
         n=args.n,
@@ -125,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the store. Unset training options (epochs, batch size, learning rate, seed, training examples) "
         "are the base victim's own; a method's options keep its defaults.",
     )
-    p.add_argument("--victim", required=True, help="the saved victim to defend (its base)")
+    add_victim_arguments(p, help=f"the victim to defend (its base): {SAVED_VICTIM_HELP}", remote=False)
     add_dataset_arguments(p)
     p.add_argument(
         "--method",

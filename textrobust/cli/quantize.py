@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from textrobust.cli.arguments import add_dataset_arguments, dataset_from_args, output_dir
+from textrobust.cli.arguments import (
+    SAVED_VICTIM_HELP,
+    add_dataset_arguments,
+    add_victim_arguments,
+    dataset_from_args,
+    output_dir,
+    victim_from_args,
+)
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
 from textrobust.victims.quantized import QUANTIZED_PRECISIONS, check_precision
@@ -20,7 +27,12 @@ def quantize_command(args: argparse.Namespace) -> int:
             f"output directory {args.out} is not empty; choose another --out or pass --overwrite"
         )
     victim = quantize_saved_victim(
-        args.victim, args.out, dataset_from_args(args), precision=args.precision, split=args.split, n=args.n
+        victim_from_args(args),
+        args.out,
+        dataset_from_args(args),
+        precision=args.precision,
+        split=args.split,
+        n=args.n,
     )
     e = victim.evaluation
     print_table(
@@ -54,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Its accuracy, its float base's and their prediction agreement on --split are printed and recorded "
         "in its config.",
     )
-    p.add_argument("--victim", required=True, help="the saved victim to quantize")
+    add_victim_arguments(p, help=f"the victim to quantize: {SAVED_VICTIM_HELP}", remote=False)
     p.add_argument("--out", required=True, type=output_dir, help="folder of the quantized variant")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     p.add_argument("--precision", choices=QUANTIZED_PRECISIONS, default="int8", help="(default: %(default)s)")

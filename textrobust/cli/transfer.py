@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from textrobust.cli.arguments import (
+    VICTIM_HELP,
     add_dataset_arguments,
     add_executor_arguments,
     add_progress_argument,
+    add_source_arguments,
     add_store_argument,
     dataset_from_args,
     executor_from_args,
+    source_options_from_args,
 )
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
@@ -29,6 +33,7 @@ def transfer_command(args: argparse.Namespace) -> int:
     from textrobust.leaderboard.report import build_report
     from textrobust.runs.transfer import transfer_matrix, transfer_run
     from textrobust.store import Store
+    from textrobust.victims.resolve import resolve_victims
 
     require_at_least("n", args.n, 1)
     executor = executor_from_args(args)
@@ -40,8 +45,9 @@ def transfer_command(args: argparse.Namespace) -> int:
         if args.matrix:
             if not args.victims or not args.recipe:
                 raise TextrobustError("--matrix needs --victims A B [C …] and --recipe")
+            victims = resolve_victims(args.victims, source_options_from_args(args))
             matrix = transfer_matrix(
-                args.victims, args.recipe, dataset_from_args(args), store, split=args.split,
+                victims, args.recipe, dataset_from_args(args), store, split=args.split,
                 n=MATRIX_N if args.n is None else args.n,
                 seed=args.seed, mlm=args.mlm, progress=not args.no_progress, notify=_note,
                 executor=executor,
@@ -54,8 +60,10 @@ def transfer_command(args: argparse.Namespace) -> int:
             if run_id is None:
                 if not args.source_victim or not args.recipe:
                     raise TextrobustError("pick the run: --run ID, or --source-victim DIR with --recipe")
-                run_id = _find_run(store, args.source_victim, args.recipe)
-            transfer_run(store, run_id, args.targets, progress=not args.no_progress)
+                source = resolve_victims([args.source_victim], source_options_from_args(args))[0]
+                run_id = _find_run(store, source, args.recipe)
+            targets = resolve_victims(args.targets, source_options_from_args(args))
+            transfer_run(store, run_id, targets, progress=not args.no_progress)
             run_ids = {run_id}
         report = build_report(store)
     rows = [
@@ -67,10 +75,8 @@ def transfer_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find_run(store, victim: str, recipe: str) -> int:
-    from textrobust.files import directory_digest
-
-    fingerprint = directory_digest(victim)
+def _find_run(store: Any, victim: Any, recipe: str) -> int:
+    fingerprint = victim.digest
     found = [
         r
         for r in store.runs()
@@ -79,7 +85,7 @@ def _find_run(store, victim: str, recipe: str) -> int:
         and r.status == "finished"
     ]
     if not found:
-        raise TextrobustError(f"no finished {recipe} run of {victim} in the store; attack it first")
+        raise TextrobustError(f"no finished {recipe} run of {victim.location} in the store; attack it first")
     return found[-1].id
 
 
@@ -94,9 +100,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--run", type=int, default=None, help="the source run's id (see `textrobust runs list`)")
     p.add_argument("--source-victim", default=None, help="pick the newest finished run of this victim …")
     p.add_argument("--recipe", default=None, help="… with this recipe (and, with --matrix, the attack)")
-    p.add_argument("--targets", nargs="+", default=None, metavar="DIR", help="target victim folders")
+    p.add_argument(
+        "--targets", nargs="+", default=None, metavar="VICTIM", help="target victims: " + VICTIM_HELP
+    )
     p.add_argument("--matrix", action="store_true", help="the full source × target matrix of --victims")
-    p.add_argument("--victims", nargs="+", default=None, metavar="DIR", help="with --matrix: the victims")
+    p.add_argument("--victims", nargs="+", default=None, metavar="VICTIM", help="with --matrix: the victims")
+    add_source_arguments(p)  # --label-map renames the classes of the victims from elsewhere only
     add_dataset_arguments(p)
     p.add_argument("--split", default="test", help="with --matrix: the split attacked (default: %(default)s)")
     p.add_argument(

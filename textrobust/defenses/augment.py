@@ -13,7 +13,6 @@ from textrobust.data import Split
 from textrobust.defenses.cotune import seeded_share
 from textrobust.defenses.method import TrainingContext
 from textrobust.errors import ParameterError
-from textrobust.victims import load_victim
 from textrobust.victims.training import TrainerHooks
 
 
@@ -34,7 +33,7 @@ def augmented_hooks(
     """Attack a seeded ``share`` of the attackable training examples against the base victim with
     ``recipe``; train on the training split plus the successes."""
     generator = training.generator(recipe)
-    base = load_victim(training.base_dir)
+    base = training.load_base()
     if not training.attackable:
         raise ParameterError("adv_share", "no training example may be attacked")
     train = training.train

@@ -4,12 +4,11 @@ from (its type, options, seed, so the same initial weights, training settings an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from textrobust.defenses.settings import DefenseRun
-from textrobust.victims import capability
-from textrobust.victims.base import VICTIM_TYPE_KEY, read_config
+from textrobust.victims import capability, victim_class
+from textrobust.victims.resolve import VictimRef
 from textrobust.victims.training import TrainConfig, TrainingSettings
 
 # Training settings a base's record may hold beyond epochs, batch size and learning rate.
@@ -26,14 +25,21 @@ class BaseTraining:
     options: dict[str, Any]
     settings: TrainingSettings  # None for a base that cannot be retrained (a wrapper may still defend it)
     max_train_examples: int | None
+    label_map: dict[str, str] | None = None  # how the user renamed a checkpoint's classes (--label-map)
 
     @classmethod
-    def read(cls, base_dir: Path, run: DefenseRun) -> BaseTraining:
-        config = read_config(base_dir)
-        victim_type = str(config[VICTIM_TYPE_KEY])
+    def read(cls, ref: VictimRef, run: DefenseRun) -> BaseTraining:
+        """From the resolved base. A victim trained elsewhere (a checkpoint) has no training record: its
+        class says as what kind it is trained further (``retraining``: a ``bert`` victim starting from its
+        weights), with that kind's default settings where the run sets none."""
+        config = dict(ref.config)
+        victim_type = ref.kind
         info = dict(config.get("training") or {})
-        seed = run.seed if run.seed is not None else int(info.get("seed", 0))
         options = dict(info.get("options") or {})
+        retraining = getattr(victim_class(victim_type), "retraining", None)
+        if retraining is not None:
+            victim_type, options = retraining(ref)
+        seed = run.seed if run.seed is not None else int(info.get("seed", 0))
         if "model" not in options and config.get("source"):  # an encoder victim names its model there
             options["model"] = config["source"]
         train_config = TrainConfig(
@@ -50,4 +56,5 @@ class BaseTraining:
         trainable = capability(victim_type, "trainable")
         settings = TrainingSettings.resolve(victim_type, train_config) if trainable else None
         max_train = run.max_train_examples or info.get("max_train_examples")
-        return cls(victim_type, seed, options, settings, max_train)  # type: ignore[arg-type]
+        label_map = dict(config.get("label_map") or {}) or None
+        return cls(victim_type, seed, options, settings, max_train, label_map)  # type: ignore[arg-type]

@@ -31,8 +31,9 @@ from textrobust.defenses.settings import DefenseRun
 from textrobust.errors import ParameterError
 from textrobust.files import directory_digest
 from textrobust.victims import capability, resolve_victim, victim_class, victim_label_ids
-from textrobust.victims.base import check_victim_language, read_config
+from textrobust.victims.base import check_victim_language
 from textrobust.victims.protocols import Trainable
+from textrobust.victims.resolve import VictimRef
 from textrobust.victims.training import (
     Trainer,
     TrainerHooks,
@@ -82,11 +83,10 @@ def _time_clean_epoch(victim: Trainable, train: Split, settings: TrainingSetting
     return report.step_seconds[0]
 
 
-def _check_labels(base_dir: Path, dataset: Dataset) -> None:
-    config = read_config(base_dir)
-    labels = [str(label) for label in config.get("labels") or []]
+def _check_labels(base: VictimRef, dataset: Dataset) -> None:
+    labels = list(base.labels or [])
     victim_label_ids(labels, dataset.label_names, [])  # a label the base victim lacks is an error here
-    check_victim_language(config.get("language"), dataset.name, dataset.language, str(base_dir))
+    check_victim_language(base.language, dataset.name, dataset.language, base.location)
     if labels != list(dataset.label_names):
         raise ParameterError(
             "dataset",
@@ -96,7 +96,7 @@ def _check_labels(base_dir: Path, dataset: Dataset) -> None:
 
 
 def defend(
-    base_dir: str | Path,
+    base_dir: str | Path | VictimRef,
     dataset: Dataset,
     out: str | Path,
     method: DefenseMethod | type[DefenseMethod] | str,
@@ -105,9 +105,11 @@ def defend(
     *,
     notify: Callable[[str], None] | None = None,
 ) -> DefenseOutcome:
-    """Make a defended copy of the victim saved in ``base_dir`` with ``method`` (a registered name, or a
-    method) and save it to ``out`` (atomically). ``settings``: the method's ``Settings`` (default: its
-    defaults); ``run``: how to train and attack (default: as the base was trained, attacks in process)."""
+    """Make a defended copy of the victim saved in ``base_dir`` (a textrobust victim's or a Hugging Face
+    checkpoint's folder, or its resolved ``VictimRef``) with ``method`` (a registered name, or a method) and
+    save it to ``out`` (atomically); the defended folder names its base. ``settings``: the method's
+    ``Settings`` (default: its defaults); ``run``: how to train and attack (default: as the base was
+    trained, attacks in process)."""
     method = resolve_method(method)
     settings = method.Settings() if settings is None else settings
     if not isinstance(settings, method.Settings):
@@ -118,12 +120,19 @@ def defend(
         )
     run = DefenseRun() if run is None else run
     method.check(settings, run)
-    base_dir = Path(base_dir).resolve()
+    ref = resolve_victim(base_dir)
+    if not ref.path.is_dir():
+        raise ParameterError(
+            "victim",
+            f"{ref.location}: a defended victim names its base by folder; defend a victim saved in one (a "
+            "textrobust victim or a Hugging Face checkpoint folder: save a Hub model with save_pretrained)",
+        )
+    base_dir = ref.path.resolve()
     out = Path(out)
     if out.resolve() == base_dir:
         raise ParameterError("out", "must differ from the base victim's folder")
-    _check_labels(base_dir, dataset)
-    base = BaseTraining.read(base_dir, run)
+    _check_labels(ref, dataset)
+    base = BaseTraining.read(ref, run)
     context = DefenseContext(base_dir, base, dataset, run, notify or (lambda _message: None))
     if isinstance(method, WrapperDefense):
         return _wrapped(method, settings, context, out)

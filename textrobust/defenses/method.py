@@ -89,6 +89,12 @@ class DefenseContext:
     run: DefenseRun
     notify: Callable[[str], None]
 
+    def load_base(self) -> Victim:
+        """The base victim, loaded (a checkpoint's classes renamed as the user asked)."""
+        from textrobust.victims import load_victim
+
+        return load_victim(self.base_dir, label_map=self.base.label_map)
+
 
 @dataclass
 class TrainingContext(DefenseContext):

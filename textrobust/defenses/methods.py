@@ -228,11 +228,10 @@ class Smooth(WrapperDefense):
     def wrap(self, settings: SmoothSettings, context: DefenseContext) -> Victim:
         from textrobust.resources.neighbours import load_neighbour_table
         from textrobust.resources.stopwords import stopwords
-        from textrobust.victims import load_victim
         from textrobust.victims.smoothed import SmoothedVictim
 
         return SmoothedVictim(
-            load_victim(context.base_dir),
+            context.load_base(),
             load_neighbour_table(settings.neighbours, show_progress=context.run.progress),
             base_directory=context.base_dir,
             table_name=settings.neighbours,

@@ -106,7 +106,7 @@ class TransferMatrix:
 
 
 def transfer_matrix(
-    victims: Sequence[str | Path],
+    victims: Sequence[str | Path | VictimRef],
     recipe: str,
     dataset: Dataset,
     store: Store,
@@ -126,8 +126,9 @@ def transfer_matrix(
     each run's adversarial texts on every other victim."""
     if len(victims) < 2:
         raise ParameterError("victims", "a transfer matrix needs at least two victims")
-    names = [str(v) for v in victims]
-    refs = {name: resolve_victim(name) for name in names}  # every victim checked before any work
+    resolved = [resolve_victim(victim) for victim in victims]  # every victim checked before any work
+    names = [v.location if isinstance(v, VictimRef) else str(v) for v in victims]  # as the caller named them
+    refs = dict(zip(names, resolved, strict=True))
     runs: dict[str, int] = {}
     for victim in names:
         outcome = attack_victim(

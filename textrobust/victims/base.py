@@ -86,12 +86,19 @@ def load_weights(directory: Path) -> dict[str, Any]:
         raise VictimError(f"{directory / WEIGHTS_FILE} is corrupt: {exc}") from None
 
 
-def load_victim(directory: str | Path) -> Victim:
-    """Load any saved victim from its directory (its config.json says which class it is)."""
+def load_victim(directory: str | Path, label_map: Mapping[str, str] | None = None) -> Victim:
+    """Load any saved victim from its directory: a textrobust victim (its config.json says which class it
+    is) or a folder another tool saved that a reader knows (a Hugging Face checkpoint; ``label_map``
+    renames its classes as ``--label-map`` does)."""
     from textrobust.victims.kinds import VICTIM_KINDS, victim_class
 
     directory = Path(directory)
-    config = read_config(directory)
+    try:
+        config = read_config(directory)
+    except VictimError:  # not a textrobust folder: one another tool saved, if a reader knows it
+        from textrobust.victims.resolve import SourceOptions, resolve_victim
+
+        return resolve_victim(directory, SourceOptions(label_map=label_map)).load()
     victim_type = config[VICTIM_TYPE_KEY]
     if victim_type not in VICTIM_KINDS:
         raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {VICTIM_KINDS.names()}")
@@ -157,11 +164,26 @@ def find_base(directory: str | Path, config: dict[str, Any], what: str, check: b
     return base
 
 
-def save_wrapper_config(directory: str | Path, config: dict[str, Any], base_directory: str | Path) -> None:
+def load_base(directory: str | Path, config: dict[str, Any], what: str) -> tuple[Victim, Path]:
+    """The loaded base a wrapper's ``config`` names (see ``find_base``; its classes renamed as when the
+    wrapper was made) and the base's folder."""
+    base_directory = find_base(directory, config, what)
+    label_map = config.get("base_label_map")
+    base = load_victim(base_directory, dict(label_map) if isinstance(label_map, dict) else None)
+    return base, base_directory
+
+
+def save_wrapper_config(
+    directory: str | Path, config: dict[str, Any], base_directory: str | Path, base: Any = None
+) -> None:
     """Save a wrapper victim (a folder with one config.json naming its base, see ``base_reference``),
-    atomically."""
+    atomically. ``base``: the loaded base, whose ``label_map`` (a checkpoint's renamed classes) is kept so
+    that the base loads again with the same class names (``load_base``)."""
     from textrobust.files import atomic_directory
 
     config = {**config, **base_reference(base_directory, directory)}
+    label_map = getattr(base, "label_map", None)
+    if label_map:
+        config["base_label_map"] = dict(label_map)
     with atomic_directory(directory) as staging:
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -61,6 +61,13 @@ class CheckpointClassifier(BertClassifier):
     architecture = "transformer"
 
     @classmethod
+    def retraining(cls, ref: VictimRef) -> tuple[str, dict[str, Any]]:
+        """How a defense trains it further (co-tune, augment, embedding): as a ``bert`` victim whose encoder
+        and head start from the checkpoint's weights (its head already has the classes in this order), and
+        reads as long inputs as the checkpoint does."""
+        return "bert", {"model": ref.location, "max_length": int(ref.config.get("max_length", MAX_LENGTH))}
+
+    @classmethod
     def load(
         cls, location: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> CheckpointClassifier:
@@ -89,6 +96,8 @@ class CheckpointClassifier(BertClassifier):
             source=location,
         )
         victim.training_info = dict(config.get("training") or {})
+        # How the user renamed its classes: a wrapper saved around it (smooth, quantize) keeps the map.
+        victim.label_map = dict(config.get("label_map") or {}) or None
         return victim
 
 

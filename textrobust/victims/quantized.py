@@ -37,7 +37,7 @@ from textrobust.errors import ParameterError, ResourceMissingError, VictimError
 from textrobust.hub import first_line
 from textrobust.victims.base import (
     VICTIM_TYPE_KEY,
-    find_base,
+    load_base,
     load_victim,
     save_wrapper_config,
     saved_config,
@@ -208,7 +208,7 @@ class QuantizedVictim:
 
     def save(self, directory: str | Path) -> None:
         """One config.json: the base (see ``base_reference``), the precision and the evaluation."""
-        save_wrapper_config(directory, self.config(), self.base_directory)
+        save_wrapper_config(directory, self.config(), self.base_directory, self.base)
 
     @classmethod
     def load(
@@ -216,7 +216,7 @@ class QuantizedVictim:
     ) -> QuantizedVictim:
         directory = Path(directory)
         config = saved_config(directory, cls.victim_type, config)
-        base_directory = find_base(directory, config, "quantized")
+        base, base_directory = load_base(directory, config, "quantized")
         precision = str(config.get("precision", "int8"))
         if precision not in QUANTIZED_PRECISIONS:
             raise VictimError(
@@ -230,11 +230,25 @@ class QuantizedVictim:
                 f"{precision} ({QUANTIZATION_SCHEMES[precision]}); run textrobust quantize on its base again"
             )
         return cls(
-            load_victim(base_directory),
+            base,
             base_directory,
             precision=precision,
             evaluation=config.get("evaluation"),
         )
+
+
+def _saved_base(base: str | Path | Any) -> tuple[Any, Path]:
+    """The loaded base and its folder: a variant names its base by folder, so a victim from elsewhere than
+    a folder (a ``py:`` factory, an endpoint) cannot have one."""
+    from textrobust.victims.resolve import resolve_victim
+
+    ref = resolve_victim(base)
+    if not ref.path.is_dir():
+        raise VictimError(
+            f"{ref.location}: only a victim saved in a folder (a textrobust victim or a Hugging Face "
+            "checkpoint folder) can be quantized; save a Hub model with save_pretrained first"
+        )
+    return ref.load(), ref.path
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> float:
@@ -247,7 +261,7 @@ def agreement(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def quantize_saved_victim(
-    base_directory: str | Path,
+    base_directory: str | Path | Any,
     out: str | Path,
     dataset: Any,
     *,
@@ -257,7 +271,8 @@ def quantize_saved_victim(
 ) -> QuantizedVictim:
     """Save the ``precision`` variant of a saved victim in ``out``, with its accuracy, its float base's
     accuracy, their prediction agreement and seconds per prediction on ``dataset``'s ``split`` (first
-    ``n``) recorded in its config."""
+    ``n``) recorded in its config. ``base_directory``: the base's folder (a textrobust victim or a Hugging
+    Face checkpoint), or its resolved ``VictimRef`` (a checkpoint's ``--label-map`` is kept)."""
     import time
 
     from textrobust.errors import require_at_least
@@ -265,7 +280,7 @@ def quantize_saved_victim(
 
     require_at_least("n", n, 1)
     check_precision(precision)
-    base = load_victim(base_directory)
+    base, base_directory = _saved_base(base_directory)
     check_quantizable(base, base_directory)
     examples = dataset.split(split).head(n)
     check_victim_language(getattr(base, "language", None), dataset.name, dataset.language)

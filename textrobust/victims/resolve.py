@@ -16,6 +16,7 @@ function ``(directory, config, options) -> VictimRef | None``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ VICTIM_SOURCES: Registry[Any] = Registry(
         "hf": "textrobust.victims.checkpoint:resolve_hub",
         "sklearn": "textrobust.victims.sklearn_victim:resolve_sklearn",  # a fitted pipeline: .skops, a pickle
         "http": "textrobust.victims.remote.generic:resolve_http",  # a generic JSON endpoint (its URL)
-        "https": "textrobust.victims.remote.generic:resolve_http",
+        "https": "textrobust.victims.remote.generic:resolve_https",
         "openai": "textrobust.victims.remote.openai:resolve_openai",  # openai:MODEL@BASE_URL, an LLM server
         "llm": "textrobust.victims.llm:resolve_llm",  # llm:NAME_OR_PATH, a local causal LM zero-shot
     },
@@ -185,6 +186,27 @@ def resolve_victim(name: str | Path | VictimRef, options: SourceOptions | None =
         uses_gpu=_uses_gpu(kind, directory, config),
         architecture=capability(kind, "architecture"),
     )
+
+
+def resolve_victims(
+    names: Sequence[str | Path | VictimRef], options: SourceOptions | None = None
+) -> list[VictimRef]:
+    """Several victims named with one set of options (a transfer matrix): ``label_map`` renames the classes
+    of the victims from elsewhere only (checkpoints, sources); textrobust victims name theirs already."""
+    options = options or SourceOptions()
+    plain = dataclasses.replace(options, label_map=None)
+    return [resolve_victim(name, plain if _is_saved_victim(name) else options) for name in names]
+
+
+def _is_saved_victim(name: str | Path | VictimRef) -> bool:
+    """Whether ``name`` is a folder ``textrobust`` saved (its config.json names a textrobust kind)."""
+    if isinstance(name, VictimRef) or (isinstance(name, str) and source_of(name) is not None):
+        return False
+    try:
+        config = json.loads((Path(name) / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and VICTIM_TYPE_KEY in config
 
 
 def _foreign_folder(directory: Path, options: SourceOptions) -> VictimRef | None:

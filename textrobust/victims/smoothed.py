@@ -24,8 +24,7 @@ from textrobust.seeding import example_generator
 from textrobust.victims.base import (
     CONFIG_FILE,
     VICTIM_TYPE_KEY,
-    find_base,
-    load_victim,
+    load_base,
     save_wrapper_config,
     saved_config,
     validate_texts,
@@ -139,7 +138,7 @@ class SmoothedVictim:
         """A folder with one config.json naming the base victim (by absolute and relative path) and the
         digest of its files, so a changed base is never mistaken for the one this was built on."""
         assert self.base_directory is not None  # config() checks it
-        save_wrapper_config(directory, self.config(), self.base_directory)
+        save_wrapper_config(directory, self.config(), self.base_directory, self.base)
 
     @classmethod
     def defense_record(cls, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,14 +162,14 @@ class SmoothedVictim:
 
         directory = Path(directory)
         config = saved_config(directory, cls.victim_type, config)
-        base_directory = find_base(directory, config, "smoothed")
+        base, base_directory = load_base(directory, config, "smoothed")
         try:
             options = {name: config[name] for name in _FIELDS}
             table_name = str(config["neighbours"])
         except (KeyError, TypeError) as exc:
             raise VictimError(f"{directory / CONFIG_FILE} is corrupt: missing {exc}") from None
         return cls(
-            load_victim(base_directory),
+            base,
             load_neighbour_table(table_name, show_progress=False),
             base_directory=base_directory,
             table_name=table_name,
