@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "textrobust.cli.benchmark",
     "textrobust.cli.resources",
     "textrobust.cli.mlm",
+    "textrobust.cli.serve",
 )
 FLAGS_KEY = "_flags"  # per leaf parser: argument dest -> its flag, for ParameterError messages
 # Commands that may build resources into the cache (neighbour tables, word vectors, WordNet lexicons,

@@ -27,6 +27,8 @@ VICTIM_KINDS: Registry[VictimType] = Registry(
         # a transformers sequence classifier as saved elsewhere (save_pretrained folder, hf:ORG/NAME)
         "checkpoint": "textrobust.victims.checkpoint:CheckpointClassifier",
         "sklearn": "textrobust.victims.sklearn_victim:SklearnVictim",  # a fitted scikit-learn pipeline
+        "llm": "textrobust.victims.llm:LLMClassifier",  # a causal LM as a zero-shot classifier (llm:)
+        "http": "textrobust.victims.remote.generic:EndpointVictim",  # a generic JSON endpoint (its URL)
         "openai": "textrobust.victims.remote.openai:OpenAIVictim",  # an LLM behind an OpenAI-compatible API
     },
     group="textrobust.victims",
