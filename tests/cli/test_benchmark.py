@@ -132,6 +132,15 @@ def test_the_benchmark_report_renders_in_chromium(tiny_benchmark, browser) -> No
         ("[[victims]]\ntype = 'wordcnn'\n[humaneval]\nvictim = 'bert'\n", "humaneval.victim"),
         ("[[victims]]\ntype = 'bert'\nmodel = '@mlm'\n", "needs a masked LM"),
         ("[attacks]\nn = 3\n", "list at least one [[victims]]"),
+        # victims that exist already (`victim = NAME`): their keys, and their names resolved before any work
+        ("[[victims]]\nname = 'x'\nvictim = 'py:nowhere.py:make'\n", "py:nowhere.py: file not found"),
+        ("[[victims]]\nvictim = 'py:nowhere.py:make'\n", "needs a name"),
+        ("[[victims]]\nname = 'x'\nvictim = 'http://127.0.0.1:9/'\nepochs = 2\n", "applies to a trained"),
+        ("[[victims]]\ntype = 'wordcnn'\nverbalizer = 'a=b'\n", "applies to a victim given by"),
+        ("[[victims]]\nname = 'x'\nvictim = 'llm:m'\nprompt = 'no text'\n", "must contain {text}"),
+        ("[[victims]]\nname = 'x'\nvictim = 'http://h/'\nconcurrency = 0\n", "concurrency must be ≥ 1"),
+        ("[[victims]]\nname = 'x'\nvictim = 'http://h/'\nlabel_map = 'a'\n", "label_map must be a table"),
+        ("[[victims]]\nname = 'x'\ntype = 'wordcnn'\nvictim = 'http://h/'\n", "not both"),
     ],
 )
 def test_a_mistake_in_the_file_is_one_error_before_any_work(

@@ -14,6 +14,7 @@ from typing import Any
 from textrobust.benchmark.spec import MLM_MODEL, BenchmarkSpec, DefenseSpec, VictimSpec
 from textrobust.data import Dataset
 from textrobust.store import Store
+from textrobust.victims.resolve import VictimRef
 
 Say = Callable[[str], None]
 
@@ -38,7 +39,7 @@ class BenchmarkRun:
 
     spec: BenchmarkSpec
     dataset: Dataset
-    directories: dict[str, Path]
+    directories: dict[str, Path | VictimRef]  # victim name → its folder, or its resolved name (given ones)
     store: Store
     executor: Any
     retrain: bool = False
@@ -46,15 +47,49 @@ class BenchmarkRun:
     say: Say = _quiet
 
 
+def resolve_given_victims(spec: BenchmarkSpec) -> dict[str, VictimRef]:
+    """The victims the benchmark does not train (``victim = NAME``), resolved: a mistake in one (an
+    unreachable endpoint, a missing file, a wrong label map) is found before any work."""
+    from textrobust.victims.resolve import resolve_victim
+
+    return {v.name: resolve_victim(v.victim, v.source) for v in spec.victims if v.victim is not None}
+
+
 def train_victims(
-    spec: BenchmarkSpec, dataset: Dataset, *, retrain: bool = False, say: Say = _quiet
-) -> tuple[dict[str, Path], list[dict[str, Any]]]:
-    """Each victim trained (or reused from its folder): victim name → folder, and a row per victim."""
-    directories, rows = {}, []
+    spec: BenchmarkSpec,
+    dataset: Dataset,
+    *,
+    retrain: bool = False,
+    say: Say = _quiet,
+    given: dict[str, VictimRef] | None = None,
+) -> tuple[dict[str, Path | VictimRef], list[dict[str, Any]]]:
+    """Each victim trained (or reused from its folder), or, for one that exists already, its resolved name
+    (``given``: as ``resolve_given_victims`` returns them; resolved here when not given): victim name →
+    folder (or resolved name), and a row per victim."""
+    given = resolve_given_victims(spec) if given is None else given
+    directories: dict[str, Path | VictimRef] = {}
+    rows = []
     for victim in spec.victims:
-        directories[victim.name], row = _victim(spec, victim, dataset, retrain, say)
-        rows.append(row)
+        if victim.name in given:
+            directories[victim.name], row = given[victim.name], _given_row(spec, given[victim.name], dataset)
+        else:
+            directories[victim.name], row = _victim(spec, victim, dataset, retrain, say)
+        rows.append({"victim": victim.name, **row})
     return directories, rows
+
+
+def _given_row(spec: BenchmarkSpec, ref: VictimRef, dataset: Dataset) -> dict[str, Any]:
+    """A given victim's row: its kind, and its accuracy on the examples the attacks use (the first ``n``:
+    a whole split through an endpoint or an LLM costs requests and time the attacks need)."""
+    from textrobust.victims.evaluation import evaluate_victim
+
+    started = time.perf_counter()
+    test = evaluate_victim(ref.load(), dataset, spec.split, n=spec.n)
+    return {
+        f"{spec.split} accuracy": test.accuracy,
+        "seconds": f"{time.perf_counter() - started:.1f}",
+        "note": f"given ({ref.kind}), accuracy on the first {test.n}",
+    }
 
 
 def _victim(
@@ -64,6 +99,7 @@ def _victim(
     from textrobust.victims.evaluation import evaluate_victim
     from textrobust.victims.training import TrainConfig, train_victim
 
+    assert victim.type is not None  # a trained victim (read_benchmark checks it)
     directory = spec.folder / victim.name
     started = time.perf_counter()
     if (directory / "config.json").exists() and not retrain:
@@ -90,7 +126,6 @@ def _victim(
         note = f"trained {report.epochs_run} epoch{'s' if report.epochs_run != 1 else ''}"
     test = evaluate_victim(model, dataset, spec.split)
     row = {
-        "victim": victim.name,
         f"{spec.split} accuracy": test.accuracy,
         "seconds": f"{time.perf_counter() - started:.1f}",
         "note": note,
@@ -229,8 +264,9 @@ def run_benchmark(
     dataset = load_dataset(spec.dataset)
     dataset.split(spec.split)
     executor = spec.executor.build()
+    given = resolve_given_victims(spec)
     spec.folder.mkdir(parents=True, exist_ok=True)
-    directories, rows = train_victims(spec, dataset, retrain=retrain, say=say)
+    directories, rows = train_victims(spec, dataset, retrain=retrain, say=say, given=given)
     if on_victims is not None:
         on_victims(rows)
     with Store(spec.folder / "textrobust.sqlite") as store:

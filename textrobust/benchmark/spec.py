@@ -18,6 +18,7 @@ from typing import Any
 from textrobust.attacks import options as attack_options
 from textrobust.attacks.options import AttackOptions
 from textrobust.errors import ConfigError, ParameterError, TextrobustError, require_at_least
+from textrobust.victims.resolve import SourceOptions
 
 # A victim's ``model = "@mlm"`` is the benchmark's masked LM used as the encoder (the seed paper's setup:
 # one Arabic BERT proposes the substitutes and, fine-tuned, is a victim).
@@ -58,10 +59,14 @@ class ExecutorSpec:
 
 @dataclass(frozen=True)
 class VictimSpec:
-    """A victim to train (or reuse) on the benchmark's dataset: its name, kind and training settings."""
+    """A victim of the benchmark: one to train (or reuse) on its dataset — its name, kind (``type``) and
+    training settings — or one that exists already (``victim``: any name ``--victim`` takes, a checkpoint
+    folder, ``hf:``, ``py:``, ``sklearn:``, an endpoint URL, ``openai:``, ``llm:``), with what the user says
+    about it besides its name (``source``: label map, prompt and verbalizers, HTTP settings)."""
 
     name: str
-    type: str
+    type: str | None = None
+    victim: str | None = None
     epochs: int | None = None
     batch_size: int | None = None
     learning_rate: float | None = None
@@ -70,6 +75,24 @@ class VictimSpec:
     model: str | None = None  # bert: a Hub name or a folder; "@mlm": the benchmark's masked LM
     max_length: int | None = None
     seed: int | None = None  # default: the benchmark's
+    source: SourceOptions = field(default_factory=SourceOptions)  # its keys are those of _source_keys()
+
+    @property
+    def trained(self) -> bool:
+        """Whether the benchmark trains it (rather than attack a victim that exists already)."""
+        return self.victim is None
+
+
+# Keys of a [[victims]] table that describes a victim that exists already, besides its name and `victim`.
+def _source_keys() -> dict[str, Any]:
+    """Key → the options dataclass it belongs to (``None``: a field of ``SourceOptions`` itself)."""
+    from textrobust.victims.prompting import PromptOptions
+    from textrobust.victims.remote.options import RemoteOptions
+
+    keys: dict[str, Any] = {"label_map": None, "trust_pickle": None}
+    for options_type in (PromptOptions, RemoteOptions):
+        keys.update({spec.name: options_type for spec in options_type.fields()})
+    return keys
 
 
 @dataclass(frozen=True)
@@ -160,7 +183,7 @@ def _known_keys() -> dict[str, list[str]]:
         "benchmark": list(_BENCHMARK_KEYS),
         "attacks": [*_ATTACK_KEYS, *_option_keys()],
         "transfer": list(_TRANSFER_KEYS),
-        "victims": _field_keys(VictimSpec),
+        "victims": [*(key for key in _field_keys(VictimSpec) if key != "source"), *_source_keys()],
         "humaneval": _field_keys(HumanEvalSpec),
         "defenses": [],
     }
@@ -339,14 +362,65 @@ def _victim(table: Mapping[str, Any], number: int) -> VictimSpec:
     name = str(table.get("name", table.get("type", "")))
     kind = table.get("type")
     where = f"victim '{name}'" if name else f"[[victims]] #{number}"
+    if "victim" in table:
+        return _given_victim(table, where)
+    source = sorted(set(table) & set(_source_keys()))
+    if source:
+        raise ConfigError(
+            where, f"'{source[0]}' applies to a victim given by `victim = NAME`, not a trained one"
+        )
     if not isinstance(kind, str) or kind not in VICTIM_KINDS:
-        raise ConfigError(where, f"type must be one of {', '.join(VICTIM_KINDS.names())}")
+        raise ConfigError(
+            where,
+            f"type must be one of {', '.join(VICTIM_KINDS.names())} (a victim to train), or give `victim = "
+            "NAME` (one that exists: a folder, hf:, py:, sklearn:, a URL, openai:, llm:)",
+        )
     if not capability(kind, "trainable"):
         raise ConfigError(where, f"type '{kind}' is not trained from data; make it from a trained victim")
     try:
         return VictimSpec(**{**table, "name": name})
     except TypeError as exc:
         raise ConfigError(where, str(exc)) from None
+
+
+def _given_victim(table: Mapping[str, Any], where: str) -> VictimSpec:
+    """A victim that exists already: ``victim = NAME`` (as ``--victim`` takes it) and what the user says
+    about it; training keys do not apply."""
+    from textrobust.victims.prompting import PromptOptions
+    from textrobust.victims.remote.options import RemoteOptions
+
+    name, given = table.get("name"), table.get("victim")
+    if not isinstance(given, str) or not given:
+        raise ConfigError(
+            where, "victim must name a victim (a folder, hf:, py:, sklearn:, a URL, openai:, llm:)"
+        )
+    if not isinstance(name, str) or not name:
+        raise ConfigError(where, "a victim given by `victim = NAME` needs a name")
+    if "type" in table:
+        raise ConfigError(where, "give type (a victim to train) or victim (one that exists), not both")
+    keys = _source_keys()
+    training = sorted(set(table) - {"name", "victim"} - set(keys))
+    if training:
+        raise ConfigError(where, f"'{training[0]}' applies to a trained victim (type = …), not a given one")
+    label_map = table.get("label_map")
+    if label_map is not None and (
+        not isinstance(label_map, dict) or not all(isinstance(v, str) for v in label_map.values())
+    ):
+        raise ConfigError(where, 'label_map must be a table of MODEL_LABEL = "name"')
+    trust = table.get("trust_pickle", False)
+    if not isinstance(trust, bool):
+        raise ConfigError(where, f"trust_pickle must be true or false, got {trust!r}")
+    grouped = {
+        options_type: {key: value for key, value in table.items() if keys.get(key) is options_type}
+        for options_type in (PromptOptions, RemoteOptions)
+    }
+    source = SourceOptions(
+        label_map=dict(label_map) if label_map else None,
+        trust_pickle=trust,
+        prompt=_at(where, PromptOptions.from_mapping, grouped[PromptOptions]),
+        remote=_at(where, RemoteOptions.from_mapping, grouped[RemoteOptions]),
+    )
+    return VictimSpec(name=name, victim=given, source=source)
 
 
 def _defense(table: Mapping[str, Any], victims: Sequence[str], number: int) -> DefenseSpec:

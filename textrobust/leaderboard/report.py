@@ -187,14 +187,30 @@ def accuracy_curve(results: Sequence[AttackResult]) -> tuple[tuple[float, float]
     return tuple(curve)
 
 
+def short_name(path: str) -> str:
+    """How a report names a victim: a folder by its name; a victim from elsewhere by its source and what
+    tells it apart (``openai:MODEL``, ``llm:FILE``, ``py:FILE:FACTORY``, an endpoint's host and path)."""
+    prefix, colon, rest = path.partition(":")
+    if not colon or len(prefix) == 1:  # a folder (or a Windows path)
+        return Path(path).name
+    if prefix in ("http", "https"):
+        return rest.lstrip("/").rstrip("/") or path
+    if prefix == "openai":
+        return f"openai:{rest.rpartition('@')[0] or rest}"
+    where, _colon, factory = rest.rpartition(":")
+    if prefix == "py" and where:
+        return f"py:{Path(where).name}:{factory}"
+    return f"{prefix}:{Path(rest).name or rest}"
+
+
 def _names(victims: Sequence[VictimInfo]) -> dict[str, str]:
-    """fingerprint → display name: the folder name, with a fingerprint prefix where two share a name."""
+    """fingerprint → display name (``short_name``), with a fingerprint prefix where two share a name."""
     by_name: dict[str, set[str]] = defaultdict(set)
     for victim in victims:
-        by_name[Path(victim.path).name].add(victim.fingerprint)
+        by_name[short_name(victim.path)].add(victim.fingerprint)
     names = {}
     for victim in victims:
-        base = Path(victim.path).name
+        base = short_name(victim.path)
         names[victim.fingerprint] = base if len(by_name[base]) == 1 else f"{base}@{victim.fingerprint[:6]}"
     return names
 
@@ -255,7 +271,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
     transfer_records = store.transfers()
     for t in transfer_records:
         victims.setdefault(t.target.fingerprint, t.target)
-    names = _names(sorted(victims.values(), key=lambda v: (Path(v.path).name, v.fingerprint)))
+    names = _names(sorted(victims.values(), key=lambda v: (short_name(v.path), v.fingerprint)))
     defended_by = {d.info.defended.fingerprint: d.info.method for d in defenses}
 
     def ref(victim: VictimInfo) -> ReportVictim:
