@@ -10,9 +10,9 @@ from textrobust.cli.arguments import add_device_argument, add_victim_arguments, 
 def serve_command(args: argparse.Namespace) -> int:
     from textrobust.victims.remote.serve import ServedVictim, listen, make_app, serve
 
-    ref = victim_from_args(args)
     sock = listen(args.host, args.port)  # a port in use fails here, before the model is loaded
     try:
+        ref = victim_from_args(args)
         served = ServedVictim(ref.load(args.device), ref, labels_only=args.labels_only)
         app = make_app(served)
     except BaseException:

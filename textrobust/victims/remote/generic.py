@@ -35,7 +35,12 @@ from textrobust.errors import EndpointError, VictimError
 from textrobust.victims.base import VICTIM_TYPE_KEY, validate_texts
 from textrobust.victims.remote.cache import canonical, request_cache
 from textrobust.victims.remote.options import RemoteOptions
-from textrobust.victims.remote.transport import HttpTransport, api_key_headers, display_url
+from textrobust.victims.remote.transport import (
+    EndpointUnreachable,
+    HttpTransport,
+    api_key_headers,
+    display_url,
+)
 from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map
 from textrobust.victims.usage import Usage
 
@@ -65,7 +70,9 @@ def describe_endpoint(url: str, options: RemoteOptions) -> dict[str, Any]:
     transport = HttpTransport(url, options, headers=api_key_headers(options))
     try:
         info = transport.get(url)
-    except EndpointError as exc:
+    except EndpointUnreachable:
+        raise
+    except EndpointError as exc:  # it answered, not as the protocol says
         raise EndpointError(f"{exc}; an endpoint victim's {PROTOCOL}") from None
     finally:
         transport.close()
@@ -90,6 +97,8 @@ def _probe(url: str, options: RemoteOptions) -> str:
     transport = HttpTransport(url, options, headers=api_key_headers(options), cache=request_cache(options))
     try:
         answer = transport.post_many([{"texts": [PROBE_TEXT]}])[0]
+    except EndpointUnreachable:
+        raise
     except EndpointError as exc:
         raise EndpointError(f"{exc}; an endpoint victim's {PROTOCOL}") from None
     finally:

@@ -21,7 +21,8 @@ Failures: a timeout (``options.timeout``, for the whole request), a connection e
 retried ``options.retries`` times with exponential backoff and jitter; a 429 or 503 with ``Retry-After``
 (seconds or an HTTP date) waits as long as it says. After the last retry, or at once for any other status
 or an answer that is not a JSON object, an ``EndpointError`` on one line names the endpoint (without a
-query string or user info) and the status or the problem; the API key is never in a message.
+query string or user info) and the status or the problem (``EndpointUnreachable``, a subclass, when no
+answer came at all); the API key is never in a message.
 
 Budgets: ``options.max_requests`` and ``options.max_tokens`` count what this transport sent (a request is
 counted once, whatever its retries; cache hits are free). Before a request that the budget no longer
@@ -63,6 +64,10 @@ MESSAGE_SNIPPET = 80  # characters of a bad answer quoted in an error
 
 TokenCounter = Callable[[Mapping[str, Any], Mapping[str, Any]], tuple[int, int]]
 AnswerCheck = Callable[[Mapping[str, Any], Mapping[str, Any]], None]
+
+
+class EndpointUnreachable(EndpointError):
+    """No connection to the endpoint, or no answer in time, after the last retry (not a wrong answer)."""
 
 
 def display_url(url: str) -> str:
@@ -305,6 +310,7 @@ class HttpTransport:
         attempts = self.options.retries + 1
         for attempt in range(attempts):
             wait: float | None = None
+            unreachable = True
             try:
                 response = await asyncio.wait_for(
                     client.request(method, url, json=body, headers=self.headers), self.options.timeout
@@ -314,6 +320,7 @@ class HttpTransport:
             except httpx.TransportError as exc:  # refused, reset, DNS: the server may be starting
                 problem = f"cannot connect ({self._redact(_one_line(str(exc) or type(exc).__name__))})"
             else:
+                unreachable = False
                 status = response.status_code
                 if status < 300:
                     return self._json(response, where)
@@ -329,7 +336,9 @@ class HttpTransport:
                         )
             if attempt + 1 == attempts:
                 tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-                raise EndpointError(f"{where}: {problem} after {tries}")
+                raise (EndpointUnreachable if unreachable else EndpointError)(
+                    f"{where}: {problem} after {tries}"
+                )
             await asyncio.sleep(self._delay(attempt, wait))
         raise AssertionError("unreachable")  # the loop returns or raises
 
