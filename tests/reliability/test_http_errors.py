@@ -43,6 +43,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("--retries -1", [*ATTACK, "--victim", "{ok}", "--retries", "-1"], "--retries must be ≥ 0"),
     ("--max-requests 0", [*ATTACK, "--victim", "{ok}", "--max-requests", "0"], "--max-requests must be ≥ 1"),
     ("--max-tokens 0", [*ATTACK, "--victim", "{ok}", "--max-tokens", "0"], "--max-tokens must be ≥ 1"),
+    ("--max-tokens on a generic endpoint", [*ATTACK, "--victim", "{ok}", "--max-tokens", "1000"], "--max-tokens does not apply to a generic endpoint"),
     ("--request-cache is a folder", ["attack", "--recipe", "pwws", "--store", "runs.sqlite", "--victim", "{ok}", "--request-cache", "a-folder"], "is not a file"),
     ("--request-cache is not a database", ["attack", "--recipe", "pwws", "--store", "runs.sqlite", "--victim", "{ok}", "--request-cache", "notes.txt"], "cannot be used"),
     ("wrong label map for an endpoint", [*ATTACK, "--victim", "{ok}", "--label-map", "LABEL_0=neg"], "--label-map names 'LABEL_0'"),

@@ -388,3 +388,27 @@ def test_a_transport_is_picklable_and_reopens_its_loop_and_cache(tmp_path: Path)
         assert len(server.post_requests) == 6 and len(cache) == 6
         transport.close()
         assert transport.post_many([{"n": 10}]) == [{"echo": {"n": 10}}]  # closed: a new loop and client
+
+
+def _put_answers(path: Path, start: int) -> None:
+    cache = RequestCache(path)
+    for i in range(start, start + 200):
+        cache.put(RequestCache.key("http://x/", {"n": i}), {"n": i})
+
+
+def test_the_request_cache_takes_writers_in_several_processes_at_once(tmp_path: Path) -> None:
+    import multiprocessing
+
+    path = tmp_path / "cache.sqlite"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_put_answers, args=(path, start)) for start in (0, 100, 300)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    cache = RequestCache(path)
+    assert len(cache) == 500  # 0-299 and 300-499, the overlap stored once
+    assert cache.get(RequestCache.key("http://x/", {"n": 250})) == {"n": 250}
+    assert RequestCache.key("http://x/", {"a": 1, "b": 2}) == RequestCache.key("http://x/", {"b": 2, "a": 1})
+    assert RequestCache.key("http://x/", {"n": 1}) != RequestCache.key("http://y/", {"n": 1})

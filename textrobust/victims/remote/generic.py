@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from textrobust.errors import EndpointError, VictimError
+from textrobust.errors import EndpointError, ParameterError, VictimError
 from textrobust.victims.base import VICTIM_TYPE_KEY, validate_texts
 from textrobust.victims.remote.cache import canonical, request_cache
 from textrobust.victims.remote.options import RemoteOptions
@@ -251,6 +251,10 @@ def _digest(url: str, info: Mapping[str, Any], labels: Sequence[str]) -> str:
 
 def _resolve(scheme: str, rest: str, options: SourceOptions) -> VictimRef:
     url = _url(scheme, rest)
+    if options.remote.max_tokens is not None:  # a budget that could never stop the run: refused, not ignored
+        raise ParameterError(
+            "max_tokens", "does not apply to a generic endpoint, which counts no tokens; use max_requests"
+        )
     info = describe_endpoint(url, options.remote)
     labels = apply_label_map(info["labels"], options.label_map, display_url(url))
     output = str(info.get("output", PROBABILITIES))
