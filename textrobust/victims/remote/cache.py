@@ -56,7 +56,7 @@ class RequestCache:
         self.path = None if path is None else Path(path).expanduser()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
-        self._lock = threading.Lock()  # the transport's event-loop thread and its caller share the connection
+        self._locks: tuple[int, threading.Lock] = (os.getpid(), threading.Lock())
         if self.path is not None:
             self._connect()  # a file that cannot be a cache fails now, before any work
 
@@ -73,7 +73,7 @@ class RequestCache:
         """The answer stored for ``key``, or ``None``."""
         if self.path is None:
             return None
-        with self._lock:
+        with self._lock():
             row = self._execute("SELECT response FROM answers WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
@@ -88,7 +88,7 @@ class RequestCache:
         if self.path is None:
             return
         text = canonical(response)
-        with self._lock:
+        with self._lock():
             self._execute(
                 "INSERT OR REPLACE INTO answers (key, url, response, stored) VALUES (?, ?, ?, ?)",
                 (key, url, text, time.time()),
@@ -97,14 +97,21 @@ class RequestCache:
     def __len__(self) -> int:
         if self.path is None:
             return 0
-        with self._lock:
+        with self._lock():
             return int(self._execute("SELECT COUNT(*) FROM answers").fetchone()[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock():
             if self._connection is not None and self._pid == os.getpid():
                 self._connection.close()
             self._connection = None
+
+    def _lock(self) -> threading.Lock:
+        """This process's lock (the transport's event-loop thread and its caller share the connection; a
+        forked child must not inherit a lock another thread held)."""
+        if self._locks[0] != os.getpid():
+            self._locks = (os.getpid(), threading.Lock())
+        return self._locks[1]
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         connection = self._connect()
@@ -144,7 +151,7 @@ class RequestCache:
         self.path = state["path"]
         self._connection = None
         self._pid = 0
-        self._lock = threading.Lock()
+        self._locks = (os.getpid(), threading.Lock())
 
     def __repr__(self) -> str:
         return f"RequestCache({str(self.path) if self.path else 'off'})"

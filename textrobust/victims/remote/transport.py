@@ -150,6 +150,9 @@ class _Loop:
         """Close the client and stop the loop (only in the process that made them)."""
         if self.pid != os.getpid() or not self.thread.is_alive():
             return
+        if threading.current_thread() is self.thread:  # collected on its own loop: stop without waiting
+            self.loop.create_task(self.client.aclose()).add_done_callback(lambda _task: self.loop.stop())
+            return
         try:
             asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result(timeout=5)
         except Exception:  # closing at exit: nothing left to report to
