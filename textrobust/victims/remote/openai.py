@@ -7,9 +7,9 @@ The name:
 
 - ``openai:MODEL@BASE_URL`` — the chat endpoint ``BASE_URL/chat/completions`` (one system and one user
   message; the server applies the model's chat template);
-- ``openai:MODEL@BASE_URL/completions`` — the completions endpoint: the rendered prompt is sent as it is
-  (no chat template, no system message), for base models or a prompt formatted by hand; a URL ending in
-  ``/chat/completions`` names the chat endpoint the same way;
+- ``openai:MODEL@BASE_URL/completions`` — the completions endpoint, for base models: no chat template, the
+  prompt is the system message, a blank line, the rendered template and a newline (as ``llm:`` victims
+  ask a model without a chat template); a URL ending in ``/chat/completions`` names the chat endpoint;
 - ``openai:MODEL`` — OpenAI's own API (``https://api.openai.com/v1``), which needs ``--api-key-env``.
 
 ``--api-key-env NAME`` sends ``Authorization: Bearer`` with the value of that environment variable, read
@@ -21,10 +21,13 @@ refused with the flag that fixes it (a remote model has no class names of its ow
 
 Scores: the answer is one token (``temperature 0``, ``max_tokens 1``) with its top log-probabilities
 (``top_logprobs`` 20 on chat, ``logprobs`` 5 on completions: OpenAI's limits). A class's score is the
-probability of the listed tokens that begin its verbalizer, or that it begins, whatever their case and
-leading space (" positive", "Positive", "pos"); a token that fits two verbalizers counts for neither. A
-class no listed token fits gets the most it could have: the smallest listed probability (or what the
-listed tokens leave, if less). The scores are normalised over the classes. A server that gives no
+probability of its verbalizer's first token: the longest listed token the verbalizer begins with, exactly
+— what ``llm:`` victims score (the verbalizer's own log-probability), so that the same model asked the
+same way predicts the same class on both sides. Case and space variants ("Positive", " positive") are
+other answers and not counted: adding them was measured to change SmolLM2-135M's predicted class on 15 %
+of 200 MR sentences against its ``llm:`` twin, the exact first token on 2.5 %. A class with no listed
+token gets the most an unlisted token could have: the smallest listed probability (or what the listed
+tokens leave, if less). The scores are normalised over the classes. A server that gives no
 log-probabilities (found by one probe request when the victim is resolved) makes the victim hard-label:
 the class whose verbalizer the answer begins gets 1, others 0; an answer that fits no class gets equal
 scores (so the first class wins ties). The first answer token scores a class, so verbalizers must differ
@@ -49,7 +52,7 @@ import numpy as np
 
 from textrobust.errors import EndpointError, ParameterError, VictimError
 from textrobust.victims.base import VICTIM_TYPE_KEY, validate_texts
-from textrobust.victims.prompting import PromptOptions
+from textrobust.victims.prompting import PromptOptions, parse_verbalizers, render
 from textrobust.victims.remote.options import RemoteOptions
 from textrobust.victims.resolve import SourceOptions, VictimRef
 from textrobust.victims.usage import Usage
@@ -114,10 +117,20 @@ class Asking:
     system: str
     answers: tuple[str, ...]
 
+    def user(self, text: str) -> str:
+        return render(self.template, text, self.answers)
+
     def messages(self, text: str) -> list[dict[str, str]]:
-        """The chat conversation for ``text`` (as ``llm:`` victims build it: system, then the prompt)."""
-        prompt = PromptOptions(prompt=self.template).render(text, self.answers)
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}]
+        """The chat conversation for ``text``, as ``llm:`` victims build it: the system message (none when
+        it is empty: the server's chat template then adds its own, as a local tokenizer's would) and the
+        prompt."""
+        system = [{"role": "system", "content": self.system}] if self.system else []
+        return [*system, {"role": "user", "content": self.user(text)}]
+
+    def prompt(self, text: str) -> str:
+        """The plain prompt of the completions endpoint, as ``llm:`` victims build it for a model without a
+        chat template: the system message, a blank line, the prompt and a newline."""
+        return f"{self.system}\n\n{self.user(text)}\n" if self.system else f"{self.user(text)}\n"
 
     def body(self, text: str) -> dict[str, Any]:
         """The request body for ``text``: the whole of it is the request cache's key (with the URL)."""
@@ -125,10 +138,7 @@ class Asking:
         if self.endpoint.mode == CHAT:
             body.update(messages=self.messages(text), logprobs=True, top_logprobs=TOP_LOGPROBS[CHAT])
         else:
-            body.update(
-                prompt=PromptOptions(prompt=self.template).render(text, self.answers),
-                logprobs=TOP_LOGPROBS[COMPLETIONS],
-            )
+            body.update(prompt=self.prompt(text), logprobs=TOP_LOGPROBS[COMPLETIONS])
         return body
 
 
@@ -186,10 +196,10 @@ def _fold(text: str) -> str:
     return text.strip().casefold()
 
 
-def matching_class(token: str, answers: Sequence[str]) -> int | None:
-    """The class whose verbalizer ``token`` begins or is begun by (case and surrounding space ignored);
-    ``None`` when no class or more than one fits."""
-    folded = _fold(token)
+def matching_class(text: str, answers: Sequence[str]) -> int | None:
+    """The class whose verbalizer the generated ``text`` begins or is begun by (case and surrounding space
+    ignored: a hard-label answer "Positive." is the class "positive"); ``None`` when none or several fit."""
+    folded = _fold(text)
     if not folded:
         return None
     fits = [
@@ -201,18 +211,19 @@ def matching_class(token: str, answers: Sequence[str]) -> int | None:
 
 
 def class_scores(top: Mapping[str, float], answers: Sequence[str]) -> np.ndarray:
-    """Class probabilities from the first answer token's listed alternatives (see the module's notes)."""
+    """Class probabilities from the first answer token's listed alternatives: each class's score is the
+    probability of the longest listed token its verbalizer begins with, exactly (the verbalizer's first
+    token, as ``llm:`` victims score the verbalizer itself; "Positive" or " positive" are other answers);
+    a class with no such token gets the most an unlisted token could have (the smallest listed
+    probability, or what the listed tokens leave, if less); the scores are normalised over the classes."""
     probabilities = {token: float(np.exp(logprob)) for token, logprob in top.items()}
-    mass = np.zeros(len(answers))
-    found = np.zeros(len(answers), dtype=bool)
-    for token, probability in probabilities.items():
-        index = matching_class(token, answers)
-        if index is not None:
-            mass[index] += probability
-            found[index] = True
     listed = list(probabilities.values())
-    floor = min(min(listed), max(1.0 - sum(listed), 0.0)) if listed else 1.0
-    mass[~found] = max(floor, 1e-12)
+    floor = max(min(min(listed), max(1.0 - sum(listed), 0.0)), 1e-12) if listed else 1.0
+    mass = np.full(len(answers), floor)
+    for i, answer in enumerate(answers):
+        begins = [token for token in probabilities if token and answer.startswith(token)]
+        if begins:
+            mass[i] = probabilities[max(begins, key=len)]
     return mass / mass.sum()
 
 
@@ -335,8 +346,6 @@ def _classes(prompt: PromptOptions, name: str) -> tuple[tuple[str, ...], tuple[s
             f"{name}: name the classes and their answers with --verbalizer, e.g. "
             'negative="negative",positive="positive" (the keys are the dataset\'s classes)'
         )
-    from textrobust.victims.prompting import parse_verbalizers
-
     given = parse_verbalizers(prompt.verbalizer)
     if len(given) < 2:
         raise ParameterError("verbalizer", "must name two or more classes")
@@ -354,12 +363,16 @@ def _classes(prompt: PromptOptions, name: str) -> tuple[tuple[str, ...], tuple[s
     return labels, answers
 
 
-def served_model(transport: Any, endpoint: Endpoint) -> str | None:
+def served_model(endpoint: Endpoint, headers: Mapping[str, str], timeout: float) -> str | None:
     """The model the server says it serves under this name (``GET BASE_URL/models``): the listed id equal
-    to the name, else the only one listed; ``None`` when the server does not say."""
+    to the name, else the only one listed; ``None`` when the server does not say. Asked once, not retried:
+    not every compatible server lists its models."""
+    import httpx
+
     try:
-        data = transport.get(endpoint.base_url + "/models").get("data")
-    except EndpointError:  # not every compatible server lists its models
+        answer = httpx.get(endpoint.base_url + "/models", headers=dict(headers), timeout=timeout)
+        data = answer.json().get("data") if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
         return None
     ids = [str(item["id"]) for item in data or [] if isinstance(item, Mapping) and "id" in item]
     if endpoint.model in ids:
@@ -382,7 +395,7 @@ def resolve_openai(rest: str, options: SourceOptions) -> VictimRef:
     victim = OpenAIVictim(asking, labels, remote)  # handed to the first load: its usage counts the probe
     response = victim._transport.post_many([asking.body(PROBE_TEXT)])[0]
     _row, has_logprobs = scores(response, answers, endpoint.url)
-    served = served_model(victim._transport, endpoint)
+    served = served_model(endpoint, victim._transport.headers, min(MODELS_TIMEOUT_S, remote.timeout))
     config = {
         VICTIM_TYPE_KEY: KIND,
         "endpoint": asdict(endpoint),
