@@ -144,9 +144,10 @@ class ChatStandIn:
     """A tiny OpenAI-style chat endpoint in a thread (standard library only) for the behaviours no real
     server here shows: answers without log-probabilities (a hard-label server), answers without choices,
     and a check of the ``Authorization`` header. It is not a model: it answers "positive" for a text with
-    "good", "Negative" for one with "bad" and "The" otherwise, and counts the requests it answered."""
+    "good", "Negative" for one with "bad" and "The" otherwise (with ``logprobs``, that answer at
+    log-probability -0.1 and "negative" at -2.5 in the listing), and counts the requests it answered."""
 
-    def __init__(self, *, choices: bool = True) -> None:
+    def __init__(self, *, choices: bool = True, logprobs: bool = False) -> None:
         import http.server
         import json
         import threading
@@ -162,7 +163,10 @@ class ChatStandIn:
                 stand_in.authorizations.append(self.headers.get("Authorization"))
                 text = body["messages"][-1]["content"]
                 answer = "positive" if "good" in text else "Negative" if "bad" in text else "The"
-                choice = {"index": 0, "message": {"role": "assistant", "content": answer}}
+                choice: dict[str, object] = {"index": 0, "message": {"role": "assistant", "content": answer}}
+                if logprobs:
+                    listed = [{"token": answer, "logprob": -0.1}, {"token": "negative", "logprob": -2.5}]
+                    choice["logprobs"] = {"content": [{**listed[0], "top_logprobs": listed}]}
                 reply = {
                     "choices": [choice] if choices else [],
                     "usage": {"prompt_tokens": 30, "completion_tokens": 1},
