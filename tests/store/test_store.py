@@ -343,7 +343,7 @@ def test_a_store_of_the_previous_schema_upgrades_and_keeps_its_defenses(tmp_path
         base, defended = VictimInfo("wordcnn", "/b", "f1"), VictimInfo("wordcnn", "/d", "f2")
         info = DefenseInfo("embedding", {"steps": 2}, base, defended, "mr", 3.0)
         store.add_defense(info, [(run.id, "base")])
-    assert _version(path) == SCHEMA_VERSION == 4
+    assert _version(path) == SCHEMA_VERSION == 5
     with Store(path) as store:
         (defense,) = store.defenses()
         assert defense.info.parameters == {"steps": 2} and defense.runs == ((run.id, "base"),)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 from textrobust.victims.protocols import Classifier
+from textrobust.victims.usage import Usage
 
 Status = Literal["success", "failed", "skipped"]
 
@@ -45,6 +46,9 @@ class AttackResult:
     similarity: float | None = None  # sentence-encoder cosine between original and adversarial text
     seconds: float = 0.0
     failure_reason: str | None = None  # e.g. "budget exhausted", "no candidates"
+    # What the victim counted while this example was attacked (requests, tokens…; None for victims that
+    # count nothing), set by the runner's worker: summed into the run's usage, not stored per example.
+    usage: Usage | None = field(default=None, compare=False, repr=False)
 
     @property
     def words_changed(self) -> int:
@@ -66,6 +70,7 @@ class AttackResult:
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
+        del record["usage"]  # the run's, not the example's record
         record["words_changed"] = self.words_changed
         return record
 

@@ -4,6 +4,11 @@ The unit of work is a :class:`Shard` (example indices with their texts and label
 stream of ``(example index, AttackResult)``. A worker rebuilds its victim and attack from a picklable
 :class:`WorkerSpec`, so an executor only moves specs, shards and results around; it never touches the
 attacks or the store. The Ray executor (``runs/ray_executor.py``) runs the same ``Worker`` in Ray actors.
+
+What a victim that costs (``usage()``: an HTTP endpoint, an LLM) spent travels with the results, so it
+comes back from any process: each result carries in ``AttackResult.usage`` what the worker's victim spent
+since the worker's previous result, and an exception raised while attacking carries what was spent since
+then too (``spent_before``), so a run that stops still records every request it made.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from textrobust.attacks.requests import Steps, run_together
 from textrobust.attacks.result import Attack, AttackResult
 from textrobust.errors import DataError, require_at_least
 from textrobust.victims.protocols import Classifier
+from textrobust.victims.usage import Usage
 
 ExampleResult = tuple[int, AttackResult]
 # Examples a worker attacks side by side by default from the CLI. benchmarks/attack_overhead.py, textfooler
@@ -47,6 +53,26 @@ class WorkerSpec:
     batch_examples: int = 1
     # The victim runs faster on a GPU (a transformer): executors that place workers give it one.
     gpu: bool = False
+
+
+# The attribute of an exception raised while attacking that holds what the victim spent since the worker's
+# previous result (a plain attribute: it survives pickling to the process that reads it).
+_SPENT = "textrobust_spent"
+
+
+def spent_before(error: BaseException) -> Usage | None:
+    """What the victim spent between the worker's last result and ``error`` (None when it counts nothing)."""
+    spent = getattr(error, _SPENT, None)
+    return spent if isinstance(spent, Usage) else None
+
+
+def victim_usage(victim: object) -> Usage | None:
+    """The victim's counters now (``usage()``), or None for a victim that counts nothing."""
+    usage = getattr(victim, "usage", None)
+    if not callable(usage):
+        return None
+    counted = usage()
+    return counted if isinstance(counted, Usage) else None
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,15 @@ class Worker:
         self.victim = spec.load_victim()
         self.attack = spec.build_attack()
         self._precision_chosen = False
+        self._counted = victim_usage(self.victim)  # the victim's counters at the worker's previous result
+
+    def _spent(self) -> Usage | None:
+        """What the victim spent since the previous call (None for a victim that counts nothing)."""
+        now = victim_usage(self.victim)
+        if now is None or self._counted is None:
+            return None
+        spent, self._counted = now - self._counted, now
+        return spent
 
     def attack_example(self, index: int, text: str, label: int) -> AttackResult:
         """Attack one example (the attack decides whether it is skipped and counts its queries); ``seconds``
@@ -142,7 +177,23 @@ class Worker:
 
     def attack_shard(self, shard: Shard) -> Iterator[ExampleResult]:
         """Each example's result as soon as it is done: one at a time, or ``batch_examples`` side by side
-        with their model calls pooled (in finishing order; the same results either way)."""
+        with their model calls pooled (in finishing order; the same results either way).
+
+        Each result carries what the victim spent since the previous one (``usage``: exactly its own when
+        examples are attacked one at a time); an exception carries what was spent since the last result
+        (``spent_before``)."""
+        try:
+            for index, result in self._attack_shard(shard):
+                result.usage = self._spent()
+                yield index, result
+        except BaseException as error:  # an exhausted budget, a failing endpoint, Ctrl-C: spent is spent
+            spent = self._spent()
+            if spent is not None:
+                earlier = spent_before(error)
+                setattr(error, _SPENT, spent if earlier is None else earlier + spent)
+            raise
+
+    def _attack_shard(self, shard: Shard) -> Iterator[ExampleResult]:
         examples = list(zip(shard.indices, shard.texts, shard.labels, strict=True))
         self._choose_precision(shard.texts)
         size = self.spec.batch_examples
@@ -215,11 +266,19 @@ def _init_pool_worker(spec: WorkerSpec, threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def _attack_shard_in_pool(shard: Shard) -> list[ExampleResult]:
+def _attack_shard_in_pool(shard: Shard) -> tuple[list[ExampleResult], Exception | None]:
+    """The shard's results, and the exception that stopped it (with the results finished before it, which
+    the parent stores: a budget spent in one example loses no other)."""
     if _POOL_ERROR is not None:
         raise _POOL_ERROR
     assert _POOL_WORKER is not None, "pool worker not initialised"
-    return list(_POOL_WORKER.attack_shard(shard))
+    results: list[ExampleResult] = []
+    try:
+        for item in _POOL_WORKER.attack_shard(shard):
+            results.append(item)
+    except Exception as error:
+        return results, error
+    return results, None
 
 
 class ProcessPoolExecutor:
@@ -246,9 +305,24 @@ class ProcessPoolExecutor:
             initializer=_init_pool_worker,
             initargs=(spec, self.threads_per_worker),
         )
+        stop: Exception | None = None
         try:
             futures = [pool.submit(_attack_shard_in_pool, shard) for shard in shards]
             for future in concurrent.futures.as_completed(futures):
-                yield from future.result()
+                try:
+                    results, error = future.result()
+                except concurrent.futures.CancelledError:
+                    continue
+                except Exception as failed:  # a worker that could not be built: nothing of it to keep
+                    results, error = [], failed
+                yield from results
+                if error is not None and stop is None:
+                    # No new shard starts; those running finish (shutting down waits for them anyway) and
+                    # their results are kept, then the first error is raised.
+                    stop = error
+                    for other in futures:
+                        other.cancel()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if stop is not None:
+            raise stop

@@ -8,20 +8,23 @@ and the attack from picklable specs (a ``VictimRef`` and ``runs.specs.RecipeAtta
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from textrobust.attacks.options import AttackOptions
 from textrobust.attacks.result import AttackResult
 from textrobust.data import Dataset, Split
-from textrobust.errors import require_at_least
-from textrobust.runs.executor import Executor, WorkerSpec
+from textrobust.errors import AttackError, BudgetExhausted, require_at_least
+from textrobust.runs.costs import CostEstimate, OtherExample, SampledExample, estimate_cost
+from textrobust.runs.executor import Executor, InProcessExecutor, WorkerSpec, make_shards, spent_before
 from textrobust.runs.executors import make_executor
-from textrobust.runs.runner import RunOutcome, make_job, run_attack
+from textrobust.runs.runner import AttackJob, RunOutcome, RunStopped, make_job, run_attack
 from textrobust.runs.specs import attack_builder, check_attack, check_mlm_path, uses_masked_lm
 from textrobust.store import DEFAULT_STORE, DefenseInfo, DefenseRecord, HumanEvaluation, Store, VictimInfo
 from textrobust.store.records import DefenseRole
 from textrobust.victims.resolve import VictimRef, resolve_victim
+from textrobust.victims.usage import Usage
 
 
 def victim_examples(victim: VictimRef, data: Dataset, split: str) -> tuple[list[str], Split]:
@@ -35,6 +38,83 @@ def victim_examples(victim: VictimRef, data: Dataset, split: str) -> tuple[list[
         return list(data.label_names), examples
     labels = list(victim.labels)
     return labels, Split(examples.texts, victim_label_ids(labels, data.label_names, examples.labels))
+
+
+def _prepare_attack(
+    victim: str | Path | VictimRef,
+    recipe: str,
+    *,
+    options: AttackOptions | None,
+    dataset: Dataset | str | Path,
+    split: str,
+    n: int | None,
+    seed: int,
+    mlm: str | None,
+    resources: Mapping[str, Any] | None,
+    batch_examples: int,
+    notify: Callable[[str], None] | None,
+) -> AttackJob:
+    """The job ``attack_victim`` runs (and ``estimate_attack_cost`` samples), every user input checked
+    before any model is loaded."""
+    from textrobust.attacks.recipes import check_recipe_options
+    from textrobust.attacks.textattack_adapter import is_textattack_recipe
+    from textrobust.data import load_dataset
+
+    options = options or AttackOptions()
+    check_attack(recipe, options, None, resources)
+    check_mlm_path(mlm)
+    require_at_least("n", n, 1)
+    require_at_least("batch_examples", batch_examples, 1)
+    ref = resolve_victim(victim)
+    options = hard_label_for(ref, recipe, options, notify)
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    if not is_textattack_recipe(recipe):  # what depends on the language, now that it is known
+        check_recipe_options(recipe, options, data.language)
+    label_names, examples = victim_examples(ref, data, split)
+    build = attack_builder(recipe, options, language=data.language, mlm=mlm, seed=seed, resources=resources)
+    worker = WorkerSpec(
+        load_victim=ref, build_attack=build, seed=seed, batch_examples=batch_examples, gpu=ref.uses_gpu
+    )
+    return make_job(
+        recipe=recipe,
+        victim=VictimInfo.from_ref(ref),
+        dataset_name=data.name,
+        split_name=split,
+        language=data.language,
+        label_names=label_names,
+        split=examples,
+        n=n,
+        seed=seed,
+        budget=options.budget,
+        # The fill-mask model is a setting only of the recipes that use one: a textfooler run with or
+        # without --mlm is the same run.
+        options={
+            "language": data.language,
+            **({"mlm": mlm} if uses_masked_lm(recipe) else {}),
+            **options.to_json(),
+            **dict(resources or {}),
+        },
+        worker=worker,
+    )
+
+
+def hard_label_for(
+    victim: VictimRef, recipe: str, options: AttackOptions, notify: Callable[[str], None] | None = None
+) -> AttackOptions:
+    """The options an attack on ``victim`` runs under: hard-label when the victim answers with a class only
+    (a labels-only endpoint), said once through ``notify``, so that the run's stored options say so."""
+    from textrobust.attacks.textattack_adapter import is_textattack_recipe
+
+    if not victim.hard_label_only or options.hard_label:
+        return options
+    if is_textattack_recipe(recipe):
+        raise AttackError(
+            f"{victim.location} answers with labels only, and TextAttack's recipes need class "
+            "probabilities; use a textrobust recipe (it runs hard-label)"
+        )
+    if notify is not None:
+        notify(f"note: {victim.location} answers with labels only; the attack is hard-label (--hard-label)")
+    return replace(options, hard_label=True)
 
 
 def attack_victim(
@@ -66,47 +146,17 @@ def attack_victim(
     matched to the victim's by name; stored label ids index the victim's labels. ``executor`` (a process
     pool, Ray actors…) takes the place of ``workers`` when given; ``on_result`` is called with each
     example's result as it is stored.
-    """
-    from textrobust.attacks.recipes import check_recipe_options
-    from textrobust.attacks.textattack_adapter import is_textattack_recipe
-    from textrobust.data import load_dataset
 
-    options = options or AttackOptions()
-    check_attack(recipe, options, None, resources)
-    check_mlm_path(mlm)
-    require_at_least("n", n, 1)
-    require_at_least("batch_examples", batch_examples, 1)
+    A victim that answers with labels only (``VictimRef.hard_label_only``) is attacked hard-label (noted
+    through ``notify``). A victim that costs records what the run spent (``RunOutcome.spent``,
+    ``RunRecord.usage``); when its budget is spent the run stops cleanly with ``RunStopped`` (a
+    ``BudgetExhausted``): resume it with a larger budget (the budget is not part of the run's identity).
+    """
     executor = executor or make_executor(workers)
-    ref = resolve_victim(victim)
-    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
-    if not is_textattack_recipe(recipe):  # what depends on the language, now that it is known
-        check_recipe_options(recipe, options, data.language)
-    label_names, examples = victim_examples(ref, data, split)
-    build = attack_builder(recipe, options, language=data.language, mlm=mlm, seed=seed, resources=resources)
-    worker = WorkerSpec(
-        load_victim=ref, build_attack=build, seed=seed, batch_examples=batch_examples, gpu=ref.uses_gpu
-    )
-    job = make_job(
-        recipe=recipe,
-        victim=VictimInfo.from_ref(ref),
-        dataset_name=data.name,
-        split_name=split,
-        language=data.language,
-        label_names=label_names,
-        split=examples,
-        n=n,
-        seed=seed,
-        budget=options.budget,
-        # The fill-mask model is a setting only of the recipes that use one: a textfooler run with or
-        # without --mlm is the same run.
-        options={
-            "language": data.language,
-            **({"mlm": mlm} if uses_masked_lm(recipe) else {}),
-            **options.to_json(),
-            **dict(resources or {}),
-        },
-        worker=worker,
-    )
+    job = _prepare_attack(
+        victim, recipe, options=options, dataset=dataset, split=split, n=n, seed=seed, mlm=mlm,
+        resources=resources, batch_examples=batch_examples, notify=notify,
+    )  # fmt: skip
     opened = store if isinstance(store, Store) else Store(store)
     try:
         return run_attack(
@@ -121,6 +171,106 @@ def attack_victim(
     finally:
         if opened is not store:
             opened.close()
+
+
+DEFAULT_DRY_RUN_SAMPLE = 10  # see estimate_attack_cost
+
+
+def estimate_attack_cost(
+    victim: str | Path | VictimRef,
+    recipe: str,
+    *,
+    sample: int = DEFAULT_DRY_RUN_SAMPLE,
+    options: AttackOptions | None = None,
+    dataset: Dataset | str | Path = "mr",
+    split: str = "test",
+    n: int | None = 200,
+    seed: int = 0,
+    mlm: str | None = None,
+    resources: Mapping[str, Any] | None = None,
+    batch_examples: int = 1,
+    notify: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
+) -> CostEstimate:
+    """What ``attack_victim`` with the same arguments would cost, from its first ``sample`` examples
+    attacked for real (``textrobust attack --dry-run``): victim queries, and for a victim that counts them
+    requests, tokens and seconds waiting, each with a rough interval (see ``runs.costs``). The victim is
+    also asked about every other example's original text (one query each, which the real run asks anyway),
+    so that the examples it will skip are known. Nothing is stored; the answers are in the victim's request
+    cache, so the real run does not pay for them again.
+
+    A budget spent during the sample ends it early: the estimate then comes from the examples finished
+    (noted through ``notify``), or is a ``RunStopped`` when none was.
+    """
+    require_at_least("sample", sample, 1)
+    tell = notify or (lambda _message: None)
+    job = _prepare_attack(
+        victim, recipe, options=options, dataset=dataset, split=split, n=n, seed=seed, mlm=mlm,
+        resources=resources, batch_examples=batch_examples, notify=notify,
+    )  # fmt: skip
+    examples = job.examples
+    first = min(sample, len(examples))
+    shards = make_shards(list(range(first)), examples.texts, examples.labels, max(1, batch_examples))
+    finished: dict[int, AttackResult] = {}
+    spent: Usage | None = None
+    try:
+        for index, result in (executor or InProcessExecutor()).run(job.worker, shards):
+            finished[index] = result
+            if result.usage is not None:
+                spent = result.usage if spent is None else spent + result.usage
+    except BudgetExhausted as error:
+        unfinished = spent_before(error)
+        if unfinished is not None:
+            spent = unfinished if spent is None else spent + unfinished
+        if not finished:
+            raise RunStopped(error, None, 0, first, spent or Usage()) from error
+        tell(f"note: {error}; the estimate comes from the {len(finished)} sample examples finished")
+    sampled = [
+        SampledExample(
+            word_count(examples.texts[i]), result.queries, result.status == "skipped",
+            result.original_proba[examples.labels[i]],
+        )
+        for i, result in sorted(finished.items())
+    ]  # fmt: skip
+    rest = [i for i in range(len(examples)) if i not in finished]
+    others, survey = _survey(
+        job.worker.load_victim, [examples.texts[i] for i in rest], [examples.labels[i] for i in rest], tell
+    )
+    return estimate_cost(sampled, others, spent, survey)
+
+
+def _survey(
+    load_victim: Callable[[], Any], texts: list[str], labels: list[int], tell: Callable[[str], None]
+) -> tuple[list[OtherExample], Usage | None]:
+    """The examples not sampled, with whether the victim already gets each wrong (an attack skips it) and
+    its probability of the right class, and what asking cost; unknown when the budget runs out first."""
+    import numpy as np
+
+    from textrobust.runs.executor import victim_usage
+
+    if not texts:
+        return [], None
+    victim = load_victim()
+    before = victim_usage(victim)
+    words = [word_count(text) for text in texts]
+    try:
+        probabilities = np.asarray(victim.predict_proba(texts), dtype=float)
+        others = [
+            OtherExample(count, int(row.argmax()) != label, float(row[label]))
+            for count, row, label in zip(words, probabilities, labels, strict=True)
+        ]
+    except BudgetExhausted as error:
+        tell(f"note: {error}; which examples the victim gets wrong is not known beyond the sample")
+        others = [OtherExample(count) for count in words]
+    after = victim_usage(victim)
+    return others, None if before is None or after is None else after - before
+
+
+def word_count(text: str) -> int:
+    """The words of a text as attacks count them (``AttackResult.num_words``)."""
+    from textrobust.data.text import segment_text
+
+    return len(segment_text(text).words)
 
 
 def record_defense(store: Store, info: DefenseInfo, runs: Sequence[tuple[int, DefenseRole]]) -> DefenseRecord:

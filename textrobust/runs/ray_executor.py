@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from textrobust.errors import ParameterError, TextrobustError, require_at_least
+from textrobust.errors import BudgetExhausted, ParameterError, TextrobustError, require_at_least
 from textrobust.hub import quiet_loggers
 from textrobust.runs.executor import ExampleResult, Shard, Worker, WorkerSpec
 from textrobust.victims.resolve import VictimRef
@@ -233,8 +233,11 @@ class RayExecutor:
                 raise _cause(exc) from None
             self._pids.update(zip(self._actors, pids, strict=True))
             attempts: dict[Shard, int] = {}
-            while queue or running:
-                while queue and idle:
+            # A victim's spent budget stops the run cleanly: no new shard starts, the shards running go on
+            # until they finish or their own budget is spent, every result that comes back is kept.
+            stop: BudgetExhausted | None = None
+            while (queue and stop is None) or running:
+                while queue and idle and stop is None:
                     shard, attempt = queue.popleft()
                     actor = idle.pop()
                     stream = actor.attack_shard.options(num_returns="streaming").remote(shard)
@@ -250,9 +253,16 @@ class RayExecutor:
                         idle.append(flight.actor)
                         continue
                     except ray.exceptions.RayTaskError as exc:  # the attack raised: the run stops
-                        raise _cause(exc) from None
+                        cause = _cause(exc)
+                        if not isinstance(cause, BudgetExhausted):
+                            raise cause from None
+                        del running[stream]
+                        stop = stop or cause
+                        continue
                     except ray.exceptions.RayActorError:  # the worker died: replace it, retry the rest
                         del running[stream]
+                        if stop is not None:  # stopping: its examples wait for the resumed run
+                            continue
                         retire(flight.actor)
                         attempt = attempts[flight.shard] + 1
                         rest = _remaining(flight.shard, flight.done)
@@ -268,6 +278,8 @@ class RayExecutor:
                         continue
                     flight.done.add(index)
                     yield index, result
+            if stop is not None:
+                raise stop
         finally:
             for actor in self._actors:
                 ray.kill(actor, no_restart=True)

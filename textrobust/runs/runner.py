@@ -4,6 +4,12 @@ Attacks only decide what to try for one example. The runner does everything arou
 examples, skips those already stored (``resume``), hands shards to an executor, writes every result to
 the store the moment it arrives, and shows progress. Same seed, same adversarial texts: each example is
 seeded from the run seed and its index, and starts from an empty victim cache.
+
+Victims that cost (``usage()``: HTTP endpoints, LLMs) have what they spent added to the run with each
+result, and what an interrupted example spent when the run stops. A victim whose budget is spent
+(``BudgetExhausted``) stops the run cleanly: every finished example is stored, the one in progress is not
+(the resumed run redoes it, its answers from the victim's request cache), and :class:`RunStopped` says how
+far the run got.
 """
 
 from __future__ import annotations
@@ -15,10 +21,18 @@ from typing import Any
 from textrobust import __version__
 from textrobust.attacks.result import AttackResult
 from textrobust.data import Split
-from textrobust.errors import DataError, TextrobustError, require_at_least
+from textrobust.errors import BudgetExhausted, DataError, TextrobustError, require_at_least
 from textrobust.progress import progress_bar
-from textrobust.runs.executor import Executor, InProcessExecutor, Shard, WorkerSpec, make_shards
+from textrobust.runs.executor import (
+    Executor,
+    InProcessExecutor,
+    Shard,
+    WorkerSpec,
+    make_shards,
+    spent_before,
+)
 from textrobust.store import DatasetInfo, RunParameters, RunRecord, Store, VictimInfo
+from textrobust.victims.usage import Usage
 
 
 @dataclass(frozen=True)
@@ -36,13 +50,36 @@ class AttackJob:
             raise ValueError("the worker seed differs from the run seed")
 
 
+class RunStopped(BudgetExhausted):
+    """A run stopped cleanly because its victim's budget is spent (``--max-requests``, ``--max-tokens``):
+    every finished example is stored and the run is ``interrupted``; resuming it (with a larger budget)
+    continues it. ``budget`` is the victim's own error, ``spent`` what this call's attack cost."""
+
+    def __init__(self, budget: BudgetExhausted, run: RunRecord | None, stored: int, total: int, spent: Usage):
+        self.budget = budget
+        self.run = run
+        self.stored = stored
+        self.total = total
+        self.spent = spent
+        where = f"run {run.id}" if run is not None else "no run was started"
+        super().__init__(
+            f"{budget}; stopped after {stored} of {total} examples ({where}); resume the run with a larger "
+            "budget to continue"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.budget, self.run, self.stored, self.total, self.spent))
+
+
 @dataclass(frozen=True)
 class RunOutcome:
-    """What a call to :func:`run_attack` did: the run (as stored now), and how many examples it attacked."""
+    """What a call to :func:`run_attack` did: the run (as stored now), how many examples it attacked, and
+    what they cost (``spent``: this call's part of ``run.usage``; None for victims that count nothing)."""
 
     run: RunRecord
     attacked: int
     resumed: bool
+    spent: Usage | None = None
 
 
 def make_job(
@@ -91,7 +128,8 @@ def run_attack(
     With ``resume``, the newest unfinished run with the same parameters is continued: its stored examples
     are neither attacked again nor lost (a finished one is returned as it is). Without a run to resume, or
     without ``resume``, a new run is started, recorded with its first result (so a victim or attack that
-    cannot even load leaves no run behind). A run stopped by an exception is marked ``interrupted``.
+    cannot even load leaves no run behind). A run stopped by an exception is marked ``interrupted``, with
+    what its victim spent recorded; a spent budget raises :class:`RunStopped` (a ``BudgetExhausted``).
     ``shard_size`` (default: the worker's ``batch_examples``, so examples meant to share batches share a
     shard) is how many examples a worker gets at a time.
     ``notify`` receives one-line messages saying which run this is.
@@ -138,24 +176,38 @@ def run_attack(
         task = bar.add_task(f"{p.recipe} → {p.victim.type}", total=total, completed=len(done), **counts)
         bar.start()
     attacked = 0
+    spent: Usage | None = None  # what this call's attack cost, where the victim counts it
     try:
         for index, result in executor.run(job.worker, shards):
             if (
                 run is None
             ):  # started with the first result: a victim or attack that fails to load leaves no run
                 run = store.start_run(job.parameters)
-            store.add_result(run.id, index, result)
+            store.add_result(run.id, index, result, result.usage)
+            if result.usage is not None:
+                spent = result.usage if spent is None else spent + result.usage
             attacked += 1
             counts[result.status] += 1
             if bar is not None:
                 bar.update(task, advance=1, **counts)
             if on_result is not None:
                 on_result(index, result)
-    except BaseException:
+    except BaseException as error:
+        unstored = spent_before(error)  # what the examples in progress spent
+        if unstored is not None:
+            spent = unstored if spent is None else spent + unstored
+            if run is None and unstored != Usage():  # requests were paid for: the run that paid them is kept
+                run = store.start_run(job.parameters)
+            if run is not None:
+                store.add_usage(run.id, unstored)
         if run is not None:
             store.set_status(run.id, "interrupted")
         elif bar is not None:  # nothing attacked (a victim or attack that cannot load): no bar left behind
             bar.live.transient = True
+        if isinstance(error, BudgetExhausted) and not isinstance(error, RunStopped):
+            stored = store.count_results(run.id) if run is not None else 0
+            record = store.run(run.id) if run is not None else None
+            raise RunStopped(error, record, stored, total, spent or Usage()) from error
         raise
     finally:
         if bar is not None:
@@ -165,4 +217,4 @@ def run_attack(
             store.set_status(run.id, "interrupted")
         raise TextrobustError("the executor finished without attacking every example; resume the run")
     store.set_status(run.id, "finished")
-    return RunOutcome(store.run(run.id), attacked=attacked, resumed=resumed)
+    return RunOutcome(store.run(run.id), attacked=attacked, resumed=resumed, spent=spent)

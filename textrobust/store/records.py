@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from textrobust.files import directory_digest
+from textrobust.victims.usage import Usage
 
 if TYPE_CHECKING:
     from textrobust.victims.resolve import VictimRef
@@ -50,15 +51,21 @@ class VictimInfo:
     def from_ref(cls, victim: VictimRef) -> VictimInfo:
         """The record of a resolved victim (nothing is read again: its kind, place, digest and config)."""
         from textrobust.errors import TextrobustError
-        from textrobust.victims.details import describe_saved_victim
+        from textrobust.victims.details import describe_saved_victim, victim_identity
 
+        details: dict[str, Any] | None
         try:
-            details: dict[str, Any] | None = {
+            details = {
                 **describe_saved_victim(victim.location, victim.config),
                 "architecture": victim.architecture,
             }
         except (TextrobustError, OSError, ValueError, KeyError):  # unusual files: the run is kept, not them
             details = None
+        if not victim.trainable and not victim.wraps_base:  # from elsewhere: what identifies it exactly
+            details = {
+                **(details or {"family": victim.family, "architecture": victim.architecture}),
+                "identity": victim_identity(victim.location, victim.digest, victim.config),
+            }
         return cls(type=victim.kind, path=victim.location, fingerprint=victim.digest, details=details)
 
     @classmethod
@@ -125,7 +132,10 @@ class RunParameters:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A run as the store holds it."""
+    """A run as the store holds it. ``usage``: what its attack cost, where the victim counts it (an HTTP
+    endpoint, an LLM: requests, cache hits, tokens in and out, seconds waiting), summed over the run and its
+    resumes, the requests of an example redone after a stop included; None for victims that count
+    nothing."""
 
     id: int
     key: str
@@ -133,6 +143,7 @@ class RunRecord:
     started: str
     finished: str | None
     status: RunStatus
+    usage: Usage | None = None
 
 
 def fingerprint_directory(directory: str | Path) -> str:

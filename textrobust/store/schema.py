@@ -149,8 +149,15 @@ _V4 = """
 ALTER TABLE victims ADD COLUMN details TEXT
 """
 
+# Version 5: what a run's attack cost where its victim counts it (HTTP endpoints, LLMs): JSON of the
+# ``victims.usage.Usage`` counters (requests, cache hits, tokens in and out, seconds waiting), summed over
+# every call that attacked the run (resumes add theirs); NULL for runs of victims that count nothing.
+_V5 = """
+ALTER TABLE runs ADD COLUMN usage TEXT
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _run_sql(_V1), _run_sql(_V2), _run_sql(_V3), _run_sql(_V4),
+    _run_sql(_V1), _run_sql(_V2), _run_sql(_V3), _run_sql(_V4), _run_sql(_V5),
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 

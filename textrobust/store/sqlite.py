@@ -32,6 +32,7 @@ from textrobust.store.records import (
     canonical_json,
 )
 from textrobust.store.schema import SCHEMA_VERSION, migrate, schema_version
+from textrobust.victims.usage import Usage
 
 _JSON_RESULT_FIELDS = ("original_proba", "adversarial_proba", "changes")
 
@@ -181,7 +182,7 @@ class Store:
                victims.details AS victim_details, datasets.name AS dataset, datasets.split,
                datasets.language, datasets.label_names,
                datasets.fingerprint AS dataset_fingerprint, datasets.size, runs.seed, runs.budget,
-               runs.parameters, runs.version, runs.started, runs.finished, runs.status
+               runs.parameters, runs.version, runs.started, runs.finished, runs.status, runs.usage
         FROM runs
         JOIN recipes ON recipes.id = runs.recipe_id
         JOIN victims ON victims.id = runs.victim_id
@@ -211,7 +212,10 @@ class Store:
             options=json.loads(row["parameters"]),
             version=row["version"],
         )
-        return RunRecord(row["id"], row["key"], parameters, row["started"], row["finished"], row["status"])
+        usage = None if row["usage"] is None else Usage.from_dict(json.loads(row["usage"]))
+        return RunRecord(
+            row["id"], row["key"], parameters, row["started"], row["finished"], row["status"], usage
+        )
 
     def run(self, run_id: int) -> RunRecord:
         row = self._db.execute(self._RUN_QUERY + " WHERE runs.id = ?", (run_id,)).fetchone()
@@ -239,20 +243,39 @@ class Store:
 
     # --- results ------------------------------------------------------------------------------
 
-    def add_results(self, run_id: int, results: Iterable[tuple[int, AttackResult]]) -> None:
-        """Store results of ``run_id`` in one transaction; an example already stored is an error."""
+    def add_results(
+        self, run_id: int, results: Iterable[tuple[int, AttackResult]], usage: Usage | None = None
+    ) -> None:
+        """Store results of ``run_id`` in one transaction; an example already stored is an error.
+        ``usage``: what attacking them cost, added to the run's in the same transaction (a killed run never
+        records a cost without its results, nor results without their cost)."""
         rows = [self._result_row(run_id, index, result) for index, result in results]
         try:
             with self._db:
                 for row in rows:
                     self._insert("results", row)
+                if usage is not None:
+                    self._add_usage(run_id, usage)
         except sqlite3.IntegrityError as exc:
             raise StoreError(
                 f"run {run_id}: result not stored ({exc}); an example is stored at most once"
             ) from None
 
-    def add_result(self, run_id: int, index: int, result: AttackResult) -> None:
-        self.add_results(run_id, [(index, result)])
+    def add_result(self, run_id: int, index: int, result: AttackResult, usage: Usage | None = None) -> None:
+        self.add_results(run_id, [(index, result)], usage)
+
+    def add_usage(self, run_id: int, usage: Usage) -> None:
+        """Add to a run's cost what its victim spent without a stored result (the example a stopped run was
+        attacking: its answers are in the victim's request cache, but the requests were paid for)."""
+        with self._db:
+            self._add_usage(run_id, usage)
+
+    def _add_usage(self, run_id: int, usage: Usage) -> None:
+        row = self._db.execute("SELECT usage FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path} has no run {run_id}")
+        total = usage if row[0] is None else Usage.from_dict(json.loads(row[0])) + usage
+        self._db.execute("UPDATE runs SET usage = ? WHERE id = ?", (canonical_json(total.as_dict()), run_id))
 
     @staticmethod
     def _result_row(run_id: int, index: int, result: AttackResult) -> dict[str, Any]:
