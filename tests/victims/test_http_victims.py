@@ -228,10 +228,8 @@ def test_500_forever_from_the_command_line_is_one_error_line(
         return script(request, posts) if request.method == "GET" else Reply(status=503, payload={})
 
     with endpoint(broken) as server:
-        store = tmp_path / "runs.sqlite"
-        argv = ["attack", "--victim", server.url, "--recipe", "pwws", "--n", "2", "--retries", "1"]
-        argv += ["--request-cache", str(tmp_path / "cache.sqlite"), "--store", str(store), "--no-progress"]
-        assert main(argv) == 2
+        argv = ["evaluate", "--victim", server.url, "--n", "2", "--retries", "1"]
+        assert main([*argv, "--request-cache", str(tmp_path / "cache.sqlite")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert server.url in err and "HTTP 503" in err and "after 2 attempts" in err
@@ -400,7 +398,9 @@ def test_the_request_cache_takes_writers_in_several_processes_at_once(tmp_path: 
     import multiprocessing
 
     path = tmp_path / "cache.sqlite"
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
     workers = [context.Process(target=_put_answers, args=(path, start)) for start in (0, 100, 300)]
     for worker in workers:
         worker.start()
