@@ -105,6 +105,25 @@ def test_serve_answers_the_protocol_and_an_attack_through_its_url_equals_the_dir
     capsys.readouterr()
 
 
+@pytest.mark.slow  # three small PWWS attacks (spaCy) and a server in a subprocess
+def test_a_run_stopped_by_max_requests_resumes_with_nothing_lost_or_repeated(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("spacy", reason="PWWS tags parts of speech with spaCy")
+    data = workspace / "keywords.csv"
+    with textrobust_serve(f"py:{workspace / 'keywords_model.py'}:make") as served:
+        whole = _attack(served.url, data, tmp_path / "whole.db", "--request-cache", str(tmp_path / "a.db"))
+        needed = served.stats()["requests"]
+        assert needed > 4
+        store, cache = tmp_path / "parts.sqlite", ["--request-cache", str(tmp_path / "b.db")]
+        argv = ["attack", "--victim", served.url, "--recipe", "pwws", "--dataset", str(data), "--n", "6"]
+        assert main([*argv, "--store", str(store), *cache, "--max-requests", "3", "--no-progress"]) == 3
+        assert served.stats()["requests"] == needed + 3  # stopped cleanly by the budget
+        capsys.readouterr()
+        assert _attack(served.url, data, store, *cache, "--resume") == whole
+        assert served.stats()["requests"] == 2 * needed  # the 3 answered before the stop were not asked again
+
+
 def test_serve_labels_only_makes_a_hard_label_victim(workspace: Path, tmp_path: Path) -> None:
     factory = f"py:{workspace / 'keywords_model.py'}:make"
     with textrobust_serve(factory, "--labels-only") as served:
