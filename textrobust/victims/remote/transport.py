@@ -195,6 +195,7 @@ class HttpTransport:
         self._tokens_out = 0
         self._waiting = 0.0
         self._random = random.Random()  # jitter only: never part of a result
+        self._starting = threading.Lock()  # two threads' first calls make one loop
 
     @property
     def where(self) -> str:
@@ -252,10 +253,14 @@ class HttpTransport:
 
     def _running(self) -> _Loop:
         """This process's loop and client, made on first use (and again in a forked child)."""
-        if self._loop is None or self._loop.pid != os.getpid():
-            self._loop = _Loop(self.options.concurrency, self.options.timeout)
-            self._finalizer = weakref.finalize(self, self._loop.close)
-        return self._loop
+        loop = self._loop
+        if loop is not None and loop.pid == os.getpid():
+            return loop
+        with self._starting:
+            if self._loop is None or self._loop.pid != os.getpid():
+                self._loop = _Loop(self.options.concurrency, self.options.timeout)
+                self._finalizer = weakref.finalize(self, self._loop.close)
+            return self._loop
 
     async def _send_all(self, bodies: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Send ``bodies`` (by cache key), ``options.concurrency`` at a time; every answer is checked,
