@@ -97,7 +97,22 @@ def ranking_rows(report: Report) -> list[dict[str, str]]:
     ]
 
 
+def _cost_cells(entry: Any, shown: bool) -> dict[str, str]:
+    """Requests and tokens an attack cost (victims behind an endpoint, LLMs); no columns when no entry has
+    a victim that counts them."""
+    if not shown:
+        return {}
+    usage = entry.usage
+    if usage is None:
+        return {"requests": "", "tokens in/out": ""}
+    requests = f"{usage['requests']:,}"
+    if usage.get("cache_hits"):
+        requests += f" (+{usage['cache_hits']:,} cached)"
+    return {"requests": requests, "tokens in/out": f"{usage['tokens_in']:,} / {usage['tokens_out']:,}"}
+
+
 def entry_rows(report: Report) -> list[dict[str, str]]:
+    costs = any(e.usage is not None for e in report.entries)
     return [
         {
             "victim": _victim(e.victim),
@@ -110,6 +125,7 @@ def entry_rows(report: Report) -> list[dict[str, str]]:
             "queries": _number(e.queries, 1),
             "similarity": _number(e.similarity, 3),
             "s/example": _number(e.seconds_per_example),
+            **_cost_cells(e, costs),
             "run": str(e.run_id),
             "settings": e.key[:12],
         }
@@ -197,12 +213,51 @@ def _matrices(report: Report) -> list[tuple[str, str, list[str], list[list[str]]
     return [(recipe, dataset, *matrix(report, recipe, dataset)) for recipe, dataset in keys]
 
 
+# Identity entries shown beside a victim from elsewhere (the rest stay in the JSON report).
+_IDENTITY_SHOWN = ("model", "revision", "served_model", "url", "label_map", "answers", "prompt", "system")
+
+
+def _identity_text(identity: dict[str, Any]) -> str:
+    parts = []
+    for key in _IDENTITY_SHOWN:
+        value = identity.get(key)
+        if value in (None, "", [], {}):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key}: {text if len(text) <= 80 else text[:77] + '…'}")
+    return "; ".join(parts)
+
+
+def identity_rows(report: Report) -> list[dict[str, str]]:
+    """The victims that came from elsewhere (checkpoints, Python factories, pipelines, endpoints, LLMs) and
+    what identifies each exactly: where it is, the digest of its files or settings, its model, prompt and
+    verbalizers."""
+    victims = {e.victim.fingerprint: e.victim for e in report.entries}
+    for d in report.defenses:
+        victims.setdefault(d.base.fingerprint, d.base)
+    rows = []
+    for victim in sorted(victims.values(), key=lambda v: v.name):
+        identity = (victim.details or {}).get("identity")
+        if not isinstance(identity, dict):
+            continue
+        rows.append(
+            {
+                "victim": _victim(victim),
+                "where": str(identity.get("location", victim.path)),
+                "digest": str(identity.get("digest", victim.fingerprint))[:12],
+                "identity": _identity_text(identity),
+            }
+        )
+    return rows
+
+
 SECTIONS = (
     ("Robustness ranking (worst case over recipes)", ranking_rows),
     ("Victim × recipe", entry_rows),
     ("Defenses: before and after, same examples", defense_rows),
     ("Transfer", transfer_rows),
     ("Human evaluation", human_rows),
+    ("Victims from elsewhere: what was attacked", identity_rows),
 )
 
 ANSWER_TITLES = {
@@ -282,6 +337,7 @@ def to_records(report: Report) -> dict[str, Any]:
                 "success_rate": _interval_record(e.success_rate),
                 "perturbed_words": _round(e.perturbed_words), "queries": _round(e.queries),
                 "similarity": _round(e.similarity), "seconds_per_example": _round(e.seconds_per_example),
+                "usage": e.usage,
             }
             for e in report.entries
         ],
@@ -487,7 +543,7 @@ def to_html(report: Report, plots: dict[str, tuple[str, bytes]] | None = None) -
             if key in report.answers:
                 out.append(f"<li><b>{html.escape(question)}</b> {html.escape(report.answers[key])}</li>")
         out.append("</ul></section>")
-    ids = ("ranking", "entries", "defenses", "transfers", "human")
+    ids = ("ranking", "entries", "defenses", "transfers", "human", "identities")
     for (section, rows_of), table_id in zip(SECTIONS, ids, strict=True):
         out.append(f'<section id="{table_id}-section"><h2>{html.escape(section)}</h2>')
         out.append(_table(rows_of(report), table_id))

@@ -88,6 +88,9 @@ class Entry:
     # (example index, still classified correctly after the attack) for every example: victims attacked on
     # the same examples are compared example by example (paired), not mean against mean.
     outcomes: tuple[tuple[int, bool], ...] = field(default=(), repr=False)
+    # What the attack cost where the victim counts it (an endpoint, an LLM): requests, cache hits, tokens in
+    # and out, seconds waiting, as ``textrobust.victims.usage.Usage.as_dict``; None for victims that do not.
+    usage: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -318,6 +321,7 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
                 curve=accuracy_curve(plain),
                 language=p.dataset.language,
                 outcomes=tuple((i, r.correct_after) for i, r in indexed),
+                usage=None if run.usage is None else run.usage.as_dict(),
             )  # fmt: skip
         )
     entries.sort(key=lambda e: (e.dataset, e.split, e.victim.name, e.recipe, e.n, e.run_id))

@@ -80,6 +80,33 @@ def describe_saved_victim(directory: str | Path, config: Mapping[str, Any] | Non
     }
 
 
+# Entries of a victim's config that say how it runs, not what it is (budgets, batch sizes, caches).
+_OPERATIONAL_KEYS = frozenset(
+    {VICTIM_TYPE_KEY, "remote", "batch_size", "prefix_cache", "training", "evaluation", "max_length"}
+)
+
+
+def victim_identity(location: str, digest: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """What identifies a victim from elsewhere exactly, as the store keeps it and reports show it: where it
+    is (a folder, a Hub name, an endpoint), the digest of its files or settings, and what its config
+    records of it (Hub commit, label map, endpoint URL and model, prompt and verbalizers) — never how it is
+    run (budgets, concurrency, the API key variable)."""
+    kept = {
+        key: value
+        for key, value in config.items()
+        if key not in _OPERATIONAL_KEYS and _plain(value) and value not in (None, "", [], {})
+    }
+    return {"location": location, "digest": digest, **kept}
+
+
+def _plain(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _base_parameters(base: str) -> int | None:
     """Parameters of a LoRA victim's base encoder when its weights are on this machine (a folder, or the
     offline default); a Hub name is not looked up."""
