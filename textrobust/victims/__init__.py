@@ -6,10 +6,10 @@ once: ``resolve_victim(name)`` reads what it is (``VictimRef``) and every later 
 
 from __future__ import annotations
 
-from textrobust.victims.base import load_victim, victim_label_ids
+from textrobust.victims.base import victim_label_ids
 from textrobust.victims.kinds import TRAINABLE_TYPES, VICTIM_KINDS, capability, victim_class
 from textrobust.victims.protocols import Classifier, Trainable, Victim, VictimType, WhiteBoxVictim
-from textrobust.victims.resolve import VictimRef, resolve_victim
+from textrobust.victims.resolve import VictimRef, load_victim, resolve_victim
 
 __all__ = [
     "TRAINABLE_TYPES",

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from textrobust.errors import DataError, VictimError
-from textrobust.victims.protocols import Victim
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -86,25 +85,6 @@ def load_weights(directory: Path) -> dict[str, Any]:
         raise VictimError(f"{directory / WEIGHTS_FILE} is corrupt: {exc}") from None
 
 
-def load_victim(directory: str | Path, label_map: Mapping[str, str] | None = None) -> Victim:
-    """Load any saved victim from its directory: a textrobust victim (its config.json says which class it
-    is) or a folder another tool saved that a reader knows (a Hugging Face checkpoint; ``label_map``
-    renames its classes as ``--label-map`` does)."""
-    from textrobust.victims.kinds import VICTIM_KINDS, victim_class
-
-    directory = Path(directory)
-    try:
-        config = read_config(directory)
-    except VictimError:  # not a textrobust folder: one another tool saved, if a reader knows it
-        from textrobust.victims.resolve import SourceOptions, resolve_victim
-
-        return resolve_victim(directory, SourceOptions(label_map=label_map)).load()
-    victim_type = config[VICTIM_TYPE_KEY]
-    if victim_type not in VICTIM_KINDS:
-        raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {VICTIM_KINDS.names()}")
-    return victim_class(victim_type).load(directory, config=config)
-
-
 def check_victim_language(
     victim_language: str | None, dataset: str, dataset_language: str, victim: str = ""
 ) -> None:
@@ -162,15 +142,6 @@ def find_base(directory: str | Path, config: dict[str, Any], what: str, check: b
     except (KeyError, TypeError) as exc:
         raise VictimError(f"{directory / CONFIG_FILE} is corrupt: missing {exc}") from None
     return base
-
-
-def load_base(directory: str | Path, config: dict[str, Any], what: str) -> tuple[Victim, Path]:
-    """The loaded base a wrapper's ``config`` names (see ``find_base``; its classes renamed as when the
-    wrapper was made) and the base's folder."""
-    base_directory = find_base(directory, config, what)
-    label_map = config.get("base_label_map")
-    base = load_victim(base_directory, dict(label_map) if isinstance(label_map, dict) else None)
-    return base, base_directory
 
 
 def save_wrapper_config(

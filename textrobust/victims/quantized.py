@@ -37,11 +37,10 @@ from textrobust.errors import ParameterError, ResourceMissingError, VictimError
 from textrobust.hub import first_line
 from textrobust.victims.base import (
     VICTIM_TYPE_KEY,
-    load_base,
-    load_victim,
     save_wrapper_config,
     saved_config,
 )
+from textrobust.victims.resolve import load_base, load_victim, resolve_victim
 
 # int8 by our own per-row kernels (torch._int_mm); int4 and int2 by torchao (weight-only).
 QUANTIZED_PRECISIONS = ("int8", "int4", "int2")
@@ -240,8 +239,6 @@ class QuantizedVictim:
 def _saved_base(base: str | Path | Any) -> tuple[Any, Path]:
     """The loaded base and its folder: a variant names its base by folder, so a victim from elsewhere than
     a folder (a ``py:`` factory, an endpoint) cannot have one."""
-    from textrobust.victims.resolve import resolve_victim
-
     ref = resolve_victim(base)
     if not ref.path.is_dir():
         raise VictimError(

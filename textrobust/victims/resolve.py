@@ -237,3 +237,29 @@ def _uses_gpu(kind: str, directory: Path, config: Mapping[str, Any]) -> bool:
         return _uses_gpu(str(base_config[VICTIM_TYPE_KEY]), base, base_config)
     except TextrobustError:
         return False
+
+
+def load_victim(directory: str | Path, label_map: Mapping[str, str] | None = None) -> Victim:
+    """Load any saved victim from its directory: a textrobust victim (its config.json says which class it
+    is) or a folder another tool saved that a reader knows (a Hugging Face checkpoint; ``label_map``
+    renames its classes as ``--label-map`` does)."""
+    from textrobust.victims.kinds import VICTIM_KINDS
+
+    directory = Path(directory)
+    try:
+        config = read_config(directory)
+    except VictimError:  # not a textrobust folder: one another tool saved, if a reader knows it
+        return resolve_victim(directory, SourceOptions(label_map=label_map)).load()
+    victim_type = config[VICTIM_TYPE_KEY]
+    if victim_type not in VICTIM_KINDS:
+        raise VictimError(f"{directory}: unknown victim type '{victim_type}'; known: {VICTIM_KINDS.names()}")
+    return victim_class(victim_type).load(directory, config=config)
+
+
+def load_base(directory: str | Path, config: dict[str, Any], what: str) -> tuple[Victim, Path]:
+    """The loaded base a wrapper's ``config`` names (see ``find_base``; its classes renamed as when the
+    wrapper was made) and the base's folder."""
+    base_directory = find_base(directory, config, what)
+    label_map = config.get("base_label_map")
+    base = load_victim(base_directory, dict(label_map) if isinstance(label_map, dict) else None)
+    return base, base_directory

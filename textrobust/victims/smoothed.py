@@ -24,12 +24,12 @@ from textrobust.seeding import example_generator
 from textrobust.victims.base import (
     CONFIG_FILE,
     VICTIM_TYPE_KEY,
-    load_base,
     save_wrapper_config,
     saved_config,
     validate_texts,
 )
 from textrobust.victims.protocols import Classifier
+from textrobust.victims.resolve import load_base
 
 _FIELDS = ("copies", "ratio", "k", "min_cos", "seed")
 
