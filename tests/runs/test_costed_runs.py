@@ -272,3 +272,12 @@ def test_usage_survives_an_upgrade_of_a_store_written_before_it(tmp_path: Path, 
     assert first.run.usage is not None and resumed.run.usage.cache_hits > 0  # the first run's cached answers
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert Usage.from_dict(None) == Usage()
+
+
+def test_a_partly_stored_pooling_group_is_attacked_again_whole() -> None:
+    from textrobust.runs.runner import _to_attack
+
+    assert _to_attack(10, {0, 1, 5}, 1, 1) == [2, 3, 4, 6, 7, 8, 9]
+    assert _to_attack(10, {0, 1, 2, 3, 5}, 4, 4) == [4, 5, 6, 7, 8, 9]  # group 0-3 done, 4-7 partly
+    assert _to_attack(10, {8, 9}, 4, 8) == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert _to_attack(10, {0, 5}, 4, 6) == [1, 2, 3, 4, 6, 7, 8, 9]  # shards that split groups: as stored

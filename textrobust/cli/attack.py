@@ -91,10 +91,21 @@ def _spent_budget(args: argparse.Namespace, stop: Any) -> str:
     }
     given = {name: budget for name, budget in budgets.items() if budget[1] is not None}
     if not given:  # a budget the victim has of its own (a config file's, a plugin's)
-        return f"the victim's budget ({stop.budget})"
+        return "the victim's budget"
     # The one spent furthest (with both given, the other may have room left).
     name, (flag, limit, _spent) = max(given.items(), key=lambda item: item[1][2] / item[1][1])
     return f"the {name} budget ({flag} {limit})"
+
+
+def _check_dry_run(args: argparse.Namespace) -> None:
+    """What a dry run cannot do, said before any work (it stores nothing and estimates a whole run)."""
+    from textrobust.errors import ParameterError
+
+    if args.dry_run_sample < 1:
+        raise ParameterError("dry_run_sample", f"must be ≥ 1, got {args.dry_run_sample}")
+    given = {"--resume": args.resume, "--export": args.export, "--show-diffs": args.show_diffs}
+    for flag in (flag for flag, value in given.items() if value):
+        raise ParameterError("dry_run", f"stores nothing and estimates a whole run; drop {flag}")
 
 
 def attack_command(args: argparse.Namespace) -> int:
@@ -105,12 +116,21 @@ def attack_command(args: argparse.Namespace) -> int:
     from textrobust.store import Store
 
     if args.dry_run:
-        estimate = estimate_attack_cost(
-            victim_from_args(args), args.recipe, sample=args.dry_run_sample,
-            options=options_from_args(args, options.AttackOptions), dataset=dataset_from_args(args),
-            split=args.split, n=args.n, seed=args.seed, mlm=args.mlm, batch_examples=args.batch_examples,
-            notify=_note, executor=executor_from_args(args),
-        )  # fmt: skip
+        _check_dry_run(args)
+        try:
+            estimate = estimate_attack_cost(
+                victim_from_args(args), args.recipe, sample=args.dry_run_sample,
+                options=options_from_args(args, options.AttackOptions), dataset=dataset_from_args(args),
+                split=args.split, n=args.n, seed=args.seed, mlm=args.mlm,
+                batch_examples=args.batch_examples, notify=_note, executor=executor_from_args(args),
+            )  # fmt: skip
+        except RunStopped as stop:
+            print(
+                f"stopped: {_spent_budget(args, stop)} is spent before the first sampled example was "
+                "attacked; nothing was stored; give the dry run a larger budget",
+                file=sys.stderr,
+            )
+            return EXIT_BUDGET_SPENT
         print_estimate(estimate)
         return 0
     try:  # the store is opened (and created) only once every option has been checked

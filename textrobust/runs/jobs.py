@@ -263,6 +263,9 @@ def _survey(
         tell(f"note: {error}; which examples the victim gets wrong is not known beyond the sample")
         others = [OtherExample(count) for count in words]
     after = victim_usage(victim)
+    close = getattr(victim, "close", None)
+    if callable(close) and victim is not getattr(load_victim, "prepared", None):  # its own connections
+        close()
     return others, None if before is None or after is None else after - before
 
 

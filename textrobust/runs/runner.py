@@ -112,6 +112,19 @@ def make_job(
     return AttackJob(parameters, examples, worker)
 
 
+def _to_attack(total: int, done: set[int], pooled: int, shard_size: int) -> list[int]:
+    """The examples to attack: those not stored and, when examples are attacked side by side (``pooled``
+    at a time, in groups at fixed positions), the stored members of a group partly stored too, so that the
+    group's pooled victim calls are those the interrupted run made. An HTTP victim's request cache, keyed
+    by the whole request, then answers every call made before the stop: a resumed run sends no request
+    twice. The results of stored members are not stored again (they are the same: attacks are
+    deterministic)."""
+    if pooled <= 1 or shard_size % pooled:  # no pooling, or shards that do not keep the groups whole
+        return [i for i in range(total) if i not in done]
+    groups = (range(start, min(start + pooled, total)) for start in range(0, total, pooled))
+    return [i for group in groups if any(j not in done for j in group) for i in group]
+
+
 def run_attack(
     job: AttackJob,
     store: Store,
@@ -126,7 +139,8 @@ def run_attack(
     """Attack the job's examples and store every result as soon as the executor yields it.
 
     With ``resume``, the newest unfinished run with the same parameters is continued: its stored examples
-    are neither attacked again nor lost (a finished one is returned as it is). Without a run to resume, or
+    are neither lost nor stored again (a finished one is returned as it is; examples attacked side by
+    side are attacked again with the rest of their group, see ``_to_attack``). Without a run to resume, or
     without ``resume``, a new run is started, recorded with its first result (so a victim or attack that
     cannot even load leaves no run behind). A run stopped by an exception is marked ``interrupted``, with
     what its victim spent recorded; a spent budget raises :class:`RunStopped` (a ``BudgetExhausted``).
@@ -159,8 +173,8 @@ def run_attack(
     if run is not None and run.status != "running":
         store.set_status(run.id, "running")
     done = store.finished_indices(run.id) if run is not None else set()
-    todo = [i for i in range(total) if i not in done]
     size = shard_size if shard_size is not None else job.worker.batch_examples
+    todo = _to_attack(total, done, job.worker.batch_examples, size)
     shards: list[Shard] = make_shards(todo, job.examples.texts, job.examples.labels, size)
     counts = {"success": 0, "failed": 0, "skipped": 0}
     for result in store.results(run.id) if run is not None else []:
@@ -183,9 +197,13 @@ def run_attack(
                 run is None
             ):  # started with the first result: a victim or attack that fails to load leaves no run
                 run = store.start_run(job.parameters)
-            store.add_result(run.id, index, result, result.usage)
             if result.usage is not None:
                 spent = result.usage if spent is None else spent + result.usage
+            if index in done:  # attacked again with its pooling group: stored already, its cost is new
+                if result.usage is not None:
+                    store.add_usage(run.id, result.usage)
+                continue
+            store.add_result(run.id, index, result, result.usage)
             attacked += 1
             counts[result.status] += 1
             if bar is not None:
