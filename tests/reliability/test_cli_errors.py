@@ -123,6 +123,13 @@ CASES: list[tuple[str, list[str]]] = [
     ("label map on a textrobust victim", ["evaluate", "--victim", "wc", "--label-map", "negative=neg"]),
     ("unsafe pickle without the flag", ["attack", "--victim", "sklearn:model.pkl", "--recipe", "pwws", "--store", "runs.sqlite"]),
     ("sklearn: file missing", ["evaluate", "--victim", "sklearn:nowhere.skops"]),
+    # -- defend, quantize and transfer take any victim name, and say what they cannot do with one ---------------
+    ("defend a victim not saved in a folder", ["defend", "--victim", "py:team_model.py:make", "--method", "smooth", "--out", "new-defended", "--no-evaluate"]),
+    ("defend with a wrong label map", ["defend", "--victim", "wc", "--label-map", "LABEL_0=negative", "--out", "new-defended", "--no-evaluate"]),
+    ("quantize a victim not saved in a folder", ["quantize", "--victim", "py:team_model.py:make", "--out", "new-quantized"]),
+    ("quantize a missing checkpoint", ["quantize", "--victim", "no-such-model", "--out", "new-quantized"]),
+    ("transfer to a missing factory", ["transfer", "--run", "1", "--targets", "py:team_model.py:missing", "--store", "runs.sqlite"]),
+    ("transfer with a wrong label map", ["transfer", "--run", "1", "--targets", "py:team_model.py:make", "--label-map", "LABEL_9=x", "--store", "runs.sqlite"]),
     # -- devices ----------------------------------------------------------------------------------------------
     ("train on a TPU", ["train", "--victim", "wordcnn", "--device", "tpu", "--max-train", "40", "--out", "new-victim"]),
     ("train on a GPU that is not there", ["train", "--victim", "wordcnn", "--device", "cuda:7", "--max-train", "40", "--out", "new-victim"]),

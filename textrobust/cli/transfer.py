@@ -41,28 +41,33 @@ def transfer_command(args: argparse.Namespace) -> int:
         raise ParameterError("n", "applies to --matrix only (a --run's examples are those it attacked)")
     if not args.matrix and (args.workers is not None or args.executor is not None):
         raise TextrobustError("--executor and --workers apply to --matrix only (a replay attacks nothing)")
+    # Everything a user can get wrong is checked, and every victim resolved, before the store is opened.
+    options = source_options_from_args(args)
+    if args.matrix:
+        if not args.victims or not args.recipe:
+            raise TextrobustError("--matrix needs --victims A B [C …] and --recipe")
+        victims = resolve_victims(args.victims, options)
+        dataset = dataset_from_args(args)
+    else:
+        if not args.targets:
+            raise TextrobustError("give --targets VICTIM [VICTIM …] (or --matrix --victims …)")
+        if args.run is None and (not args.source_victim or not args.recipe):
+            raise TextrobustError("pick the run: --run ID, or --source-victim VICTIM with --recipe")
+        targets = resolve_victims(args.targets, options)
+        source = None if args.run is not None else resolve_victims([args.source_victim], options)[0]
+    if not args.matrix and not args.store.exists():  # a replay needs a stored run; a matrix makes its own
+        raise TextrobustError(f"store not found: {args.store}; attack a victim first (textrobust attack)")
     with Store(args.store) as store:
         if args.matrix:
-            if not args.victims or not args.recipe:
-                raise TextrobustError("--matrix needs --victims A B [C …] and --recipe")
-            victims = resolve_victims(args.victims, source_options_from_args(args))
             matrix = transfer_matrix(
-                victims, args.recipe, dataset_from_args(args), store, split=args.split,
+                victims, args.recipe, dataset, store, split=args.split,
                 n=MATRIX_N if args.n is None else args.n,
                 seed=args.seed, mlm=args.mlm, progress=not args.no_progress, notify=_note,
                 executor=executor,
             )  # fmt: skip
             run_ids = set(matrix.runs.values())
         else:
-            if not args.targets:
-                raise TextrobustError("give --targets DIR [DIR …] (or --matrix --victims …)")
-            run_id = args.run
-            if run_id is None:
-                if not args.source_victim or not args.recipe:
-                    raise TextrobustError("pick the run: --run ID, or --source-victim DIR with --recipe")
-                source = resolve_victims([args.source_victim], source_options_from_args(args))[0]
-                run_id = _find_run(store, source, args.recipe)
-            targets = resolve_victims(args.targets, source_options_from_args(args))
+            run_id = args.run if source is None else _find_run(store, source, args.recipe)
             transfer_run(store, run_id, targets, progress=not args.no_progress)
             run_ids = {run_id}
         report = build_report(store)
