@@ -55,6 +55,8 @@ LOCAL_HINT = (
 _HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
 # Stands for the text while the prompt prefix is found; no tokenizer or template changes it.
 _SENTINEL = "TEXTROBUSTTEXTSENTINEL"
+# Tokens a batch's prompts must share beyond the prompt prefix for them to be run once for the batch.
+_MIN_SHARED = 4
 # Agreement required between the prefix-cache path and the full prompt before the cache is used.
 _CACHE_TOLERANCE = 1e-4
 
@@ -191,20 +193,34 @@ class LLMClassifier:
             return False
         return True
 
-    def _cache_for(self, length: int, batch: int) -> Any:
-        """A fresh cache holding the prefix's first ``length`` tokens for ``batch`` rows."""
-        from transformers import DynamicCache
-
+    def _shared_cache(self, prompts: list[list[int]]) -> tuple[int, list[tuple[Any, Any]] | None]:
+        """How many leading tokens every prompt of a batch shares, and their keys and values (one row):
+        the prompt prefix's, extended by a run over what the batch's texts share beyond it (an attack's
+        candidates share their text up to the word they change) when that is worth a call."""
         assert self._prefix is not None
-        _ids, layers = self._prefix
-        data = [
-            (
-                keys[..., :length, :].expand(batch, -1, -1, -1),
-                values[..., :length, :].expand(batch, -1, -1, -1),
-            )
-            for keys, values in layers
-        ]
-        return DynamicCache(data)
+        prefix, layers = self._prefix
+        shortest = min(len(ids) for ids in prompts) - 1  # each row keeps a token to read the answer after
+        # The prompts' own tokens decide: the prefix's last token may merge with the text's first.
+        skip = min([shortest, *(_common_prefix(ids, prefix) for ids in prompts)])
+        if skip <= 0:
+            return 0, None
+        layers = [(keys[..., :skip, :], values[..., :skip, :]) for keys, values in layers]
+        shared = min([shortest, *(_common_prefix(ids, prompts[0]) for ids in prompts[1:])])
+        if shared - skip < _MIN_SHARED:
+            return skip, layers
+        torch = self._torch
+        arguments: dict[str, Any] = {
+            "input_ids": torch.tensor([prompts[0][skip:shared]], device=self.device),
+            "use_cache": True,
+            self._cache_argument: _dynamic_cache(layers, 1),
+        }
+        if self._keeps_logits:
+            arguments["logits_to_keep"] = 1
+        with torch.inference_mode():
+            output = self.model(**arguments)
+        self._requests += 1
+        extended = _plain_layers(getattr(output, "cache", None) or getattr(output, "past_key_values", None))
+        return (shared, extended) if extended is not None else (skip, layers)
 
     # -- scoring -------------------------------------------------------------------------------------------
 
@@ -236,11 +252,14 @@ class LLMClassifier:
                     f"({self._max_positions}): {text[:60]!r}…"
                 )
         self._tokens_in += sum(len(ids) for ids in prompts.values())
-        # One sequence per (text, stem); sorted by length so that a batch pads little.
-        jobs = sorted(
-            ((text, stem) for text in unique for stem in self._stems),
-            key=lambda job: len(prompts[job[0]]) + len(job[1]),
-        )
+
+        # One sequence per (text, stem); sorted by length (in steps of 8 tokens: a batch pads little), then
+        # by tokens, so that a batch's candidates share the longest start (run once, ``_shared_cache``).
+        def order(job: tuple[str, tuple[int, ...]]) -> tuple[int, list[int]]:
+            row = prompts[job[0]] + list(job[1])
+            return len(row) // 8, row
+
+        jobs = sorted(((text, stem) for text in unique for stem in self._stems), key=order)
         logprobs: dict[tuple[str, tuple[int, ...]], Any] = {}
         for start in range(0, len(jobs), self.batch_size):
             chunk = jobs[start : start + self.batch_size]
@@ -261,12 +280,7 @@ class LLMClassifier:
         """One forward pass over prompts (each followed by its answer stem); for each row, the next-token
         log-probabilities after the prompt and after each stem token (a tensor, (len(stem) + 1, vocab))."""
         torch = self._torch
-        skip = 0
-        if use_prefix and self._prefix is not None:
-            prefix = self._prefix[0]
-            # The prompt's own tokens decide: the prefix's last token may merge with the text's first.
-            skip = min(_common_prefix(ids, prefix) for ids in prompts)
-            skip = min(skip, min(len(ids) for ids in prompts) - 1)
+        skip, layers = self._shared_cache(prompts) if use_prefix and self._prefix is not None else (0, None)
         rows = [ids[skip:] + list(stem) for ids, stem in zip(prompts, stems, strict=True)]
         width = max(len(row) for row in rows)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -279,8 +293,8 @@ class LLMClassifier:
         ]
         keep = sorted({position for positions in wanted for position in positions})
         arguments: dict[str, Any] = {"input_ids": input_ids, "use_cache": skip > 0}
-        if skip > 0:
-            arguments[self._cache_argument] = self._cache_for(skip, len(rows))
+        if layers is not None:
+            arguments[self._cache_argument] = _dynamic_cache(layers, len(rows))
         if self._keeps_logits:
             arguments["logits_to_keep"] = torch.tensor(keep, device=self.device)
         with torch.inference_mode():
@@ -333,6 +347,16 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
             break
         n += 1
     return n
+
+
+def _dynamic_cache(layers: list[tuple[Any, Any]], batch: int) -> Any:
+    """A fresh cache holding ``layers``' keys and values (one row) for ``batch`` rows (the model appends
+    to it, so each call gets its own)."""
+    from transformers import DynamicCache
+
+    return DynamicCache(
+        [(keys.expand(batch, -1, -1, -1), values.expand(batch, -1, -1, -1)) for keys, values in layers]
+    )
 
 
 def _plain_layers(cache: Any) -> list[tuple[Any, Any]] | None:
