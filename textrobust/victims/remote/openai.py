@@ -24,19 +24,23 @@ Scores: the answer is one token (``temperature 0``, ``max_tokens 1``) with its t
 probability of its verbalizer's first token: the longest listed token the verbalizer begins with, exactly
 — what ``llm:`` victims score (the verbalizer's own log-probability), so that the same model asked the
 same way predicts the same class on both sides. Case and space variants ("Positive", " positive") are
-other answers and not counted: adding them was measured to change SmolLM2-135M's predicted class on 15 %
-of 200 MR sentences against its ``llm:`` twin, the exact first token on 2.5 %. A class with no listed
-token gets the most an unlisted token could have: the smallest listed probability (or what the listed
-tokens leave, if less). The scores are normalised over the classes. A server that gives no
-log-probabilities (found by one probe request when the victim is resolved) makes the victim hard-label:
-the class whose verbalizer the answer begins gets 1, others 0; an answer that fits no class gets equal
-scores (so the first class wins ties). The first answer token scores a class, so verbalizers must differ
-in their first word.
+other answers and not counted: on 200 MR sentences, SmolLM2-135M behind llama-server (its Q4_1 weights
+dequantised to float32) predicted the class its ``llm:`` twin did for all 200 this way, for 81 % with the
+variants added; served as the Q4_1 file, for 93.5 % (llama.cpp then multiplies by 8-bit quantised
+activations, and this small model's margins are small). A class with no listed token gets the most an
+unlisted token could have: the smallest listed probability (or what the listed tokens leave, if less).
+The scores are normalised over the classes. A server that gives no log-probabilities (found by one probe
+request when the victim is resolved) makes the victim hard-label: the class whose verbalizer the answer
+begins (case aside) gets 1, others 0; an answer that fits no class gets equal scores (so the first class
+wins ties). The first answer token scores a class, so verbalizers must differ in their first word.
 
 One request per text (a chat endpoint takes one conversation), ``--concurrency`` of them in flight, each
 answer kept in the request cache (a repeated run sends nothing again), tokens counted from the answer's
-``usage``. The victim's identity: the base URL, the endpoint, the model name and the model the server says
-it serves (``/models``), the prompt, system message and verbalizers, and whether it is hard-label.
+``usage``. A server that batches concurrent requests (llama-server with several slots) may score a text
+differently with its batch (in the second decimal, for SmolLM2 on a CPU); ``--concurrency 1`` makes its
+answers reproducible, and the request cache makes a repeated run identical either way. The victim's
+identity: the base URL, the endpoint, the model name and the model the server says it serves
+(``/models``), the prompt, system message and verbalizers, and whether it is hard-label.
 """
 
 from __future__ import annotations
