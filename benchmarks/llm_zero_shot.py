@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 VICTIM = "llm:smollm2-135m-instruct"
 VERBALIZER = 'negative="negative",positive="positive"'
@@ -118,9 +119,17 @@ def report(args: argparse.Namespace) -> None:
                 f"{summary.original_accuracy:.1%} → {summary.accuracy_under_attack:.1%} under attack "
                 f"(95 % interval {under[0]:.1%}–{under[1]:.1%}), success rate "
                 f"{(summary.attack_success_rate or 0):.1%} of {attacked} attacked, "
-                f"mean queries {(summary.avg_queries or 0):.0f}, mean {(summary.avg_seconds or 0):.1f} s per "
-                f"attacked example{cost}"
+                f"mean queries {(summary.avg_queries or 0):.0f}; {_wall(run)}{cost}"
             )
+
+
+def _wall(run: Any) -> str:
+    """The run's wall time (its first start to its finish), or how long it has run so far."""
+    from datetime import UTC, datetime
+
+    start = datetime.fromisoformat(run.started)
+    end = datetime.fromisoformat(run.finished) if run.finished else datetime.now(start.tzinfo or UTC)
+    return f"{(end - start).total_seconds():.0f} s wall" + ("" if run.finished else " so far")
 
 
 def main() -> None:
