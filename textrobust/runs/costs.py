@@ -14,7 +14,11 @@ sends fewer requests than queries).
 
 Checked on textfooler against a WordCNN on MR (26 windows of 50 examples): with 10 sampled examples the
 estimate was within 25 % of the real query count in 81 % of the windows (median error 15 %), with 15 in
-92 % (mean × N: 65 % and 77 %). The interval is the 5th to 95th percentile of the same estimate over
+92 % (mean × N: 54 % and 65 %). Against SmolLM2-135M behind llama-server (``openai:``, 50 MR examples) the
+real request count itself varies between runs (1,334 to 1,509: the server's scores move with how it
+batches concurrent requests), and the estimate was within 25 % with 15 sampled examples (+18 %) and with
+10 one at a time (-8 %), not with 10 four at a time (+37 %: the same 10 examples cost 456 requests in the
+dry run and 340 in the real run). The interval is the 5th to 95th percentile of the same estimate over
 bootstrap resamples of the sample: rough, as a small sample's must be. Everything here is a pure function
 of numbers; ``runs.jobs.estimate_attack_cost`` attacks the sample.
 """

@@ -173,7 +173,10 @@ def attack_victim(
             opened.close()
 
 
-DEFAULT_DRY_RUN_SAMPLE = 10  # see estimate_attack_cost
+# Examples a dry run attacks. textfooler on 50 MR examples: against a WordCNN the estimate was within 25 % of
+# the real query count in 92 % of 26 windows with 15 (81 % with 10); against SmolLM2-135M behind
+# llama-server (openai:, 4 requests at a time), 15 gave +18 % where 10 gave +37 % (see runs.costs).
+DEFAULT_DRY_RUN_SAMPLE = 15
 
 
 def estimate_attack_cost(
