@@ -66,12 +66,13 @@ def _prepare_attack(
     require_at_least("n", n, 1)
     require_at_least("batch_examples", batch_examples, 1)
     ref = resolve_victim(victim)
-    options = hard_label_for(ref, recipe, options, notify)
+    hard = hard_label_for(ref, recipe, options)  # said below, once every check has passed
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     if not is_textattack_recipe(recipe):  # what depends on the language, now that it is known
-        check_recipe_options(recipe, options, data.language)
+        check_recipe_options(recipe, hard, data.language)
     label_names, examples = victim_examples(ref, data, split)
-    build = attack_builder(recipe, options, language=data.language, mlm=mlm, seed=seed, resources=resources)
+    build = attack_builder(recipe, hard, language=data.language, mlm=mlm, seed=seed, resources=resources)
+    options = hard_label_for(ref, recipe, options, notify)
     worker = WorkerSpec(
         load_victim=ref, build_attack=build, seed=seed, batch_examples=batch_examples, gpu=ref.uses_gpu
     )
