@@ -166,6 +166,8 @@ def test_an_llm_victim_is_attacked_and_evaluated_from_the_command_line(
         and run.parameters.victim.path == f"llm:{folders['chat'].resolve()}"
     )
     assert len(results) == 2 and all(result.queries >= 1 for result in results)
+    # What the attack cost is the run's: the model calls and the prompt tokens the victim counted.
+    assert run.usage is not None and run.usage.requests >= 1 and run.usage.tokens_in > 0
     capsys.readouterr()
     assert main(["evaluate", *victim, *data, "--n", "6"]) == 0
     assert "accuracy" in capsys.readouterr().out.lower()
