@@ -206,7 +206,7 @@ def resolve_hub(rest: str, options: SourceOptions) -> VictimRef:
     if not repo or any(c.isspace() for c in repo) or rest.endswith("@"):
         raise VictimError(f"'{name}' names no model: write {PREFIX}ORG/NAME or {PREFIX}ORG/NAME@REVISION")
     config = _transformers_config(repo, revision or None, name, HUB_ERROR)
-    commit = _snapshot_commit(repo, revision or None)
+    commit = snapshot_commit(repo, revision or None)
     # The identity is the snapshot's commit; where the cache does not tell it, the digest says so rather
     # than pass the branch name off as a fixed model.
     identity = (
@@ -216,7 +216,7 @@ def resolve_hub(rest: str, options: SourceOptions) -> VictimRef:
     return _ref(name, config, options, digest, revision=commit or revision or None)
 
 
-def _snapshot_commit(repo: str, revision: str | None) -> str | None:
+def snapshot_commit(repo: str, revision: str | None) -> str | None:
     """The commit of the snapshot the config was just loaded from: the name of its folder in Hugging Face's
     cache (``…/snapshots/<commit>/config.json``), or the revision itself when it is a commit."""
     if revision and _COMMIT.fullmatch(revision):

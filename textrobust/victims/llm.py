@@ -490,14 +490,14 @@ def _hub_config(repo: str, revision: str | None, name: str) -> tuple[Any, str | 
     from transformers import AutoConfig
 
     from textrobust.hub import first_line, quiet_transformers
-    from textrobust.victims.checkpoint import _snapshot_commit
+    from textrobust.victims.checkpoint import snapshot_commit
 
     with quiet_transformers():
         try:
             config = AutoConfig.from_pretrained(repo, revision=revision)
         except Exception as exc:  # noqa: BLE001 - no network, no such model, an unknown model type
             raise VictimError(f"{name}: {HUB_ERROR}: {first_line(exc)}; {LOCAL_HINT}") from None
-    return config, _snapshot_commit(repo, revision)
+    return config, snapshot_commit(repo, revision)
 
 
 def resolve_llm(rest: str, options: SourceOptions) -> VictimRef:
