@@ -13,6 +13,7 @@ import pytest
 from tests.stand_ins import keyword_dataset, write_dataset
 from tests.victims.http_endpoints import KEYWORD_MODEL, textrobust_serve
 from tests.victims.test_checkpoints import fine_tune_with_plain_transformers
+from tests.victims.tiny_llm import tiny_causal_lm
 from textrobust.cli import main
 from textrobust.store import Store
 
@@ -46,41 +47,9 @@ concurrency = 2
 [[victims]]
 name = "llm"
 victim = "llm:{llm}"
-verbalizer = 'negative="bad",positive="good"'
-prompt = "Is this review good or bad? {{text}}"
+verbalizer = 'negative="very negative",positive="positive"'
+prompt = "Is it negative or positive? {{text}}"
 """
-
-
-def tiny_causal_lm(folder: Path, texts: list[str]) -> Path:
-    """A tiny random Llama with a word-level tokenizer and a chat template, saved with save_pretrained (its
-    answers are noise: the benchmark only needs a real causal LM to ask)."""
-    import torch
-    import transformers as hf
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    words = sorted(
-        {w for text in texts for w in text.lower().split()} | {"good", "bad", "is", "this", "review"}
-    )
-    vocabulary = {token: i for i, token in enumerate(["<unk>", "<pad>", "<s>", "</s>", *words, "?", ":"])}
-    core = Tokenizer(models.WordLevel(vocabulary, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace()])
-    tokenizer = hf.PreTrainedTokenizerFast(
-        tokenizer_object=core, unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>"
-    )
-    tokenizer.chat_template = (
-        "{% for m in messages %}<s> {{ m['role'] }} : {{ m['content'] }} </s> {% endfor %}"
-        "{% if add_generation_prompt %}<s> assistant : {% endif %}"
-    )
-    config = hf.LlamaConfig(
-        vocab_size=len(vocabulary), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=256,
-        pad_token_id=1, bos_token_id=2, eos_token_id=3,
-    )  # fmt: skip
-    torch.manual_seed(0)
-    model = hf.LlamaForCausalLM(config)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def test_one_benchmark_file_mixes_trained_checkpoint_endpoint_and_llm_victims(
@@ -92,7 +61,7 @@ def test_one_benchmark_file_mixes_trained_checkpoint_endpoint_and_llm_victims(
     data = write_dataset(dataset, tmp_path / "keywords.csv")
     checkpoint = tmp_path / "checkpoint"
     assert fine_tune_with_plain_transformers(checkpoint, dict(enumerate(dataset.label_names))) > 0.9
-    llm = tiny_causal_lm(tmp_path / "tiny-llm", list(dataset.split("train").texts))
+    llm = tiny_causal_lm(tmp_path / "tiny-llm")
     (tmp_path / "team_model.py").write_text(KEYWORD_MODEL, encoding="utf-8")
     with textrobust_serve(f"py:{tmp_path / 'team_model.py'}:make") as served:
         config = tmp_path / "mixed.toml"
@@ -120,7 +89,7 @@ def test_one_benchmark_file_mixes_trained_checkpoint_endpoint_and_llm_victims(
     assert 0 < endpoint["requests"] <= served_requests  # what the attack sent (evaluation sent the rest)
     assert llm_entry["requests"] > 0 and llm_entry["tokens_in"] > 0
     identity = kinds["llm"]["victim"]["details"]["identity"]  # what was attacked, exactly
-    assert identity["answers"] == ["bad", "good"] and identity["prompt"].startswith("Is this review")
+    assert identity["answers"] == ["very negative", "positive"] and identity["prompt"].startswith("Is it")
     assert identity["location"] == f"llm:{llm.resolve()}" and identity["digest"]
     assert kinds["http"]["victim"]["details"]["identity"]["url"].rstrip("/") == served.url.rstrip("/")
     assert "Victims from elsewhere" in markdown and "requests" in markdown and "tokens in/out" in markdown

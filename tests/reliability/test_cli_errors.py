@@ -200,6 +200,33 @@ def _snapshot(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): _digest(p) for p in sorted(root.rglob("*"))}
 
 
+def assert_one_error_line(
+    case: str,
+    argv: list[str],
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+    says: str = "",
+    exit_code: int | None = None,
+) -> str:
+    """Run ``textrobust ARGV``: it must fail (non-zero exit, ``exit_code`` when given, no traceback) with one
+    line on stderr that begins ``error:`` (and holds ``says``), leaving ``workspace`` as it was. The error
+    line."""
+    before = _snapshot(workspace)
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # usage errors leave through argparse
+        code = stop.code
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert code not in (0, None), f"{case}: exit 0, stderr {captured.err!r}"
+    assert exit_code is None or code == exit_code, f"{case}: exit {code}, not {exit_code}"
+    assert "Traceback" not in captured.err
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert says in lines[0], lines[0]
+    assert _snapshot(workspace) == before, f"{case} changed the workspace"
+    return lines[0]
+
+
 @pytest.mark.parametrize(("case", "argv"), CASES, ids=[case for case, _ in CASES])
 def test_bad_input_is_one_error_line_and_changes_nothing(
     case: str,
@@ -209,17 +236,7 @@ def test_bad_input_is_one_error_line_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(workspace)
-    before = _snapshot(workspace)
-    try:
-        code = main(argv)
-    except SystemExit as stop:  # usage errors leave through argparse
-        code = stop.code
-    captured = capsys.readouterr()
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert code not in (0, None), f"{case}: exit 0, stderr {captured.err!r}"
-    assert "Traceback" not in captured.err
-    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
-    assert _snapshot(workspace) == before, f"{case} changed the workspace"
+    assert_one_error_line(case, argv, workspace, capsys)
 
 
 def test_the_suite_covers_every_command_with_at_least_sixty_cases() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.test_cli_errors import _snapshot
+from tests.reliability.test_cli_errors import assert_one_error_line
 from tests.runs.costed import BUDGET_VARIABLE, FOLDER_VARIABLE, write_costed_victim
 from tests.stand_ins import keyword_dataset, write_dataset
 from textrobust.cli import main
@@ -54,18 +54,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_bad_cost_input_is_one_error_line_and_writes_nothing(
     case: str, argv: list[str], message: str, workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = _snapshot(workspace)
-    try:
-        code = main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, f"{case}: exit {code}"
-    assert "Traceback" not in err
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert message in lines[0], lines[0]
-    assert _snapshot(workspace) == before, f"{case} changed the workspace"
+    assert_one_error_line(case, argv, workspace, capsys, message, exit_code=2)  # 3 is a spent budget
 
 
 def test_a_budget_too_small_for_one_sampled_example_is_one_stopped_line_and_exit_3(

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.test_cli_errors import _snapshot
+from tests.reliability.test_cli_errors import assert_one_error_line
 from tests.victims.http_endpoints import KEYWORD_MODEL, Reply, endpoint, protocol
-from textrobust.cli import main
 
 pytest.importorskip("httpx", reason="HTTP victims need the 'http' extra")
 
@@ -102,15 +101,4 @@ def test_bad_http_input_is_one_error_line_and_writes_nothing(
     monkeypatch.chdir(workspace)
     monkeypatch.delenv("TEXTROBUST_TEST_UNSET_KEY", raising=False)
     argv = [arg.format(**servers) for arg in argv]
-    before = _snapshot(workspace)
-    try:
-        code = main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code not in (0, None), f"{case}: exit 0"
-    assert "Traceback" not in err
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert message in lines[0], lines[0]
-    assert _snapshot(workspace) == before, f"{case} changed the workspace"
+    assert_one_error_line(case, argv, workspace, capsys, message)

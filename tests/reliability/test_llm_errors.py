@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.test_cli_errors import _snapshot
+from tests.reliability.test_cli_errors import assert_one_error_line
 from tests.stand_ins import keyword_dataset, write_dataset
 from tests.victims.tiny_llm import tiny_causal_lm
-from textrobust.cli import main
 
 VERBALIZER = ["--verbalizer", 'negative="negative",positive="positive"']
 ATTACK = ["attack", "--recipe", "pwws", "--n", "2", "--dataset", "data.csv", "--store", "runs.sqlite"]
@@ -60,17 +59,6 @@ def test_bad_llm_input_is_one_error_line_and_writes_nothing(
 ) -> None:
     monkeypatch.chdir(workspace)
     monkeypatch.setenv("TEXTROBUST_CACHE", str(tmp_path / "cache"))  # a damaged GGUF is never cached
-    before = _snapshot(workspace)
-    try:
-        code = main(argv)
-    except SystemExit as stop:  # usage errors leave through argparse
-        code = stop.code
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code not in (0, None), f"{case}: exit 0, stderr {err!r}"
-    assert "Traceback" not in err
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert says in lines[0], lines[0]
-    assert _snapshot(workspace) == before, f"{case} changed the workspace"
+    assert_one_error_line(case, argv, workspace, capsys, says)
     cache = tmp_path / "cache"
     assert not cache.exists() or not any((cache / "llm-gguf").glob("broken-*")), "a damaged GGUF was cached"

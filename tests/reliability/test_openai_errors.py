@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.llama_server import ChatStandIn, free_port
-from tests.reliability.test_cli_errors import _snapshot
+from tests.reliability.test_cli_errors import assert_one_error_line
 from textrobust.cli import main
 
 VERBALIZER = 'negative="negative",positive="positive"'
@@ -56,17 +56,7 @@ def test_bad_openai_victims_are_one_error_line_and_write_nothing(
     nowhere = f"http://127.0.0.1:{free_port()}/v1"
     filled = [a.replace("{url}", stand_in.base_url).replace("{nowhere}", nowhere) for a in arguments]
     argv = ["attack", "--recipe", "pwws", "--n", "2", "--store", "runs.sqlite", "--no-progress", *filled]
-    before = _snapshot(workspace)
-    try:
-        code = main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    captured = capsys.readouterr()
-    lines = [line for line in captured.err.splitlines() if line.strip()]
-    assert code not in (0, None), f"{case}: exit 0, stderr {captured.err!r}"
-    assert "Traceback" not in captured.err
-    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
-    assert _snapshot(workspace) == before, f"{case} wrote something"
+    assert_one_error_line(case, argv, workspace, capsys)
 
 
 def test_an_unreachable_server_is_named_with_the_problem(
