@@ -61,6 +61,12 @@ def directory_digest(directory: str | Path) -> str:
     return digest.hexdigest()
 
 
+def file_digest(path: str | Path) -> str:
+    """The sha256 of a file's bytes (a model file's identity: an edited or retrained model is another)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def output_problem(path: str | Path, kind: str = "file") -> str | None:
     """Why ``path`` cannot be written as a ``file`` or a ``directory`` (None when it can), checked before
     any work starts: a directory where a file goes (or the reverse), a file in the way of its folder, a

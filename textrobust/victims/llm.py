@@ -396,14 +396,6 @@ def _from_pretrained(where: str, revision: str | None, name: str, **gguf: Any) -
     return tokenizer, model
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def converted_gguf(path: Path, digest: str, name: str) -> Path:
     """The folder a GGUF file was converted to (float32 weights, its tokenizer and chat template), made
     once and cached under the textrobust cache by the file's digest; later calls only find it."""
@@ -479,7 +471,9 @@ def _where(rest: str, name: str) -> tuple[str, str, str | None, str, str]:
 
 def _gguf(path: Path, name: str) -> tuple[str, str, str | None, str]:
     try:
-        digest = _file_digest(path)
+        from textrobust.files import file_digest
+
+        digest = file_digest(path)
     except OSError as exc:
         raise VictimError(f"{name}: cannot read it: {exc}") from None
     return "gguf", str(converted_gguf(path, digest, name)), None, f"gguf {path.name} sha256:{digest}"

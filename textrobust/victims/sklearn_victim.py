@@ -12,7 +12,6 @@ skops and scikit-learn are imported only when an ``sklearn:`` victim is used.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from textrobust.errors import TextrobustError, VictimError
+from textrobust.files import file_digest
 from textrobust.victims.base import VICTIM_TYPE_KEY, validate_texts
 from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map
 
@@ -117,15 +117,6 @@ def _family(model: Any) -> str:
     if isinstance(steps, list) and steps:
         return "+".join(type(step).__name__ for _name, step in steps)
     return type(model).__name__
-
-
-def file_digest(path: Path) -> str:
-    """The sha256 of the file's bytes: an edited or retrained model is another victim."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SklearnVictim:
