@@ -545,8 +545,11 @@ def to_html(report: Report, plots: dict[str, tuple[str, bytes]] | None = None) -
         out.append("</ul></section>")
     ids = ("ranking", "entries", "defenses", "transfers", "human", "identities")
     for (section, rows_of), table_id in zip(SECTIONS, ids, strict=True):
+        rows = rows_of(report)
+        if table_id == "identities" and not rows:  # only textrobust's own victims: nothing to say
+            continue
         out.append(f'<section id="{table_id}-section"><h2>{html.escape(section)}</h2>')
-        out.append(_table(rows_of(report), table_id))
+        out.append(_table(rows, table_id))
         if table_id == "transfers":
             for recipe, dataset, names, grid in _matrices(report):
                 rows = [{"source \\ target": name, **dict(zip(names, row, strict=True))}
