@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 
@@ -87,6 +87,29 @@ def output_problem(path: str | Path, kind: str = "file") -> str | None:
     if not os.access(ancestor, os.W_OK) or not _can_create_in(ancestor):
         return f"{ancestor} is not writable, so {target} cannot be created"
     return None
+
+
+def check_apart(out: str | Path, inputs: Mapping[str, str | Path], parameter: str = "out") -> None:
+    """A ``ParameterError`` (for ``parameter``) when the folder ``out`` is, contains or is inside one of
+    ``inputs`` (what each input is, as the message names it → its folder), checked before any work: an
+    output written there (and replaced, with an overwrite) would destroy or change its own input; a wrapper
+    whose base changed under it no longer matches the digest it recorded."""
+    from textrobust.errors import ParameterError
+
+    target = Path(out).resolve()
+    for what, folder in inputs.items():
+        source = Path(folder).resolve()
+        if target == source:
+            relation = "is"
+        elif target in source.parents:
+            relation = "contains"
+        elif source in target.parents:
+            relation = "is inside"
+        else:
+            continue
+        raise ParameterError(
+            parameter, f"{out} {relation} {what} {folder}; writing it would overwrite its own input"
+        )
 
 
 def _can_create_in(directory: Path) -> bool:

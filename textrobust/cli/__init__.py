@@ -4,16 +4,25 @@ Only this package knows about flags. Library functions validate their own parame
 ``ParameterError`` naming the parameter; ``main`` prints it with the flag that set it, on one line, and
 exits with 2. Any other failure (the system's, a library's) is also one line and exit 2 there; ``--debug``
 (or ``TEXTROBUST_DEBUG=1``) adds the traceback.
+
+SIGTERM (``kill``, a batch scheduler's time limit, ``docker stop``) stops a command the way Ctrl-C does:
+the current store write finishes, the run is marked interrupted (``--resume`` continues it) and one
+``stopped: …`` line is printed; the exit code is 143 (128 + SIGTERM, as the shell reports a process that
+SIGTERM ended), Ctrl-C's is 130. A second SIGTERM ends the process at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from textrobust import __version__
 from textrobust.cli.arguments import OneLineParser
@@ -47,6 +56,39 @@ CACHE_WRITERS = frozenset(
         "resources prepare", "resources neighbours",
     }
 )  # fmt: skip
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT
+EXIT_TERMINATED = 143  # SIGTERM: 128 + SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main thread is, so that everything Ctrl-C cleans up (the run marked
+    interrupted, worker processes stopped, the ``stopped: …`` note) happens for it too."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, the first SIGTERM raises ``Terminated`` in the main thread (the next one ends
+    the process at once, as before). Worker processes forked meanwhile keep SIGTERM's default: their
+    parent stops them with it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread (main called from a thread: a test)
+        return
+    pid = os.getpid()
+
+    def terminate(signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if os.getpid() != pid:  # a forked worker: die as SIGTERM always made it
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -119,19 +161,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     debug = bool(getattr(args, "debug", False)) or os.environ.get("TEXTROBUST_DEBUG") == "1"
     try:
-        if command_name(args) in CACHE_WRITERS:
-            from textrobust.paths import check_cache_dir
+        with sigterm_as_interrupt():
+            if command_name(args) in CACHE_WRITERS:
+                from textrobust.paths import check_cache_dir
 
-            check_cache_dir()  # a misconfigured or read-only cache fails here, before any work
-        return int(args.func(args) or 0)
+                check_cache_dir()  # a misconfigured or read-only cache fails here, before any work
+            return int(args.func(args) or 0)
     except TextrobustError as exc:
         if debug:
             traceback.print_exc()
         print(f"error: {describe_error(exc, getattr(args, FLAGS_KEY, {}))}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the one place where any other failure becomes a one-line message
         if debug:
             traceback.print_exc()

@@ -40,6 +40,7 @@ def defend_command(args: argparse.Namespace) -> int:
     from textrobust.defenses.settings import DefenseRun
     from textrobust.defenses.spec import settings_from_mapping
     from textrobust.fields import setting_fields
+    from textrobust.victims.folders import check_output_apart
 
     out = Path(args.out)
     recipes = comma_list(args.eval_recipes)
@@ -79,6 +80,7 @@ def defend_command(args: argparse.Namespace) -> int:
     else:
         settings = settings_from_mapping(method, given)
         method.check(settings, run)
+        check_output_apart(out, base.path)  # even with --overwrite: never the base's folder, nor around it
         if out.exists() and any(out.iterdir()) and not args.overwrite:
             raise TextrobustError(
                 f"output directory {out} is not empty; choose another --out or pass --overwrite"

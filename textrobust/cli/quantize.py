@@ -19,15 +19,18 @@ from textrobust.victims.quantized import QUANTIZED_PRECISIONS, check_precision
 
 
 def quantize_command(args: argparse.Namespace) -> int:
+    from textrobust.victims.folders import check_output_apart
     from textrobust.victims.quantized import quantize_saved_victim
 
     check_precision(args.precision)  # torchao installed for int4/int2, before the victim loads
+    base = victim_from_args(args)
+    check_output_apart(args.out, base.path)  # even with --overwrite: never the base's folder, nor around it
     if args.out.exists() and any(args.out.iterdir()) and not args.overwrite:
         raise TextrobustError(
             f"output directory {args.out} is not empty; choose another --out or pass --overwrite"
         )
     victim = quantize_saved_victim(
-        victim_from_args(args),
+        base,
         args.out,
         dataset_from_args(args),
         precision=args.precision,

@@ -32,6 +32,7 @@ from textrobust.errors import ParameterError
 from textrobust.files import directory_digest
 from textrobust.victims import capability, resolve_victim, victim_class, victim_label_ids
 from textrobust.victims.base import check_victim_language
+from textrobust.victims.folders import check_output_apart
 from textrobust.victims.protocols import Trainable
 from textrobust.victims.resolve import VictimRef
 from textrobust.victims.training import (
@@ -129,8 +130,7 @@ def defend(
         )
     base_dir = ref.path.resolve()
     out = Path(out)
-    if out.resolve() == base_dir:
-        raise ParameterError("out", "must differ from the base victim's folder")
+    check_output_apart(out, base_dir)  # not its base's folder, nor one inside or around it
     _check_labels(ref, dataset)
     base = BaseTraining.read(ref, run)
     context = DefenseContext(base_dir, base, dataset, run, notify or (lambda _message: None))

@@ -30,8 +30,9 @@ def ray_executor(
 ) -> Executor:
     """Ray actors (``workers=None``: as many as the cluster has room for), on a new local instance or the
     cluster at ``ray_address``."""
-    from textrobust.runs.ray_executor import RayExecutor, import_ray
+    from textrobust.runs.ray_executor import RayExecutor, check_ray_reachable, import_ray
 
+    check_ray_reachable(ray_address)  # an address where nothing answers: one line now, whether Ray is here
     import_ray()  # not installed: say how to install it now, not when the run starts
     return RayExecutor(workers, address=ray_address, gpus_per_worker=gpus_per_worker)
 

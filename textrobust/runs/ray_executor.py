@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import socket
 import tarfile
 import tempfile
 from collections import deque
@@ -31,6 +32,9 @@ INSTALL_HINT = 'the Ray executor needs Ray: pip install "textrobust[distributed]
 # How often one shard may lose its worker before the run stops: a shard that kills every worker it meets
 # (a text that exhausts memory, say) is an error to report, not to retry forever.
 DEFAULT_MAX_RETRIES = 3
+# How long a cluster's address may take to accept a TCP connection: a head node answers in milliseconds,
+# and Ray itself would retry an address where nothing listens for minutes, logging every try.
+RAY_CONNECT_TIMEOUT = 3.0
 
 
 def import_ray() -> Any:
@@ -50,6 +54,26 @@ def check_ray_address(address: str | None) -> None:
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise ParameterError("ray_address", f"must be 'auto' or HOST:PORT, got '{address}'")
+
+
+def check_ray_reachable(address: str | None, timeout: float = RAY_CONNECT_TIMEOUT) -> None:
+    """A ``ParameterError`` naming ``address`` unless something accepts a TCP connection at its HOST:PORT
+    within ``timeout`` seconds: checked before Ray is imported or started. ``None`` and ``auto`` (found
+    by Ray itself) are not checked."""
+    check_ray_address(address)
+    if address is None or address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+        raise ParameterError(
+            "ray_address",
+            f"{address}: no Ray cluster answers there within {timeout:g} s ({reason}); start one (ray start "
+            "--head) or give the address its head node printed",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -164,6 +188,7 @@ class RayExecutor:
                 "configure_logging": False,
             }
             if self.address is not None:
+                check_ray_reachable(self.address)  # seconds, not Ray's minutes of retries
                 ray.init(address=self.address, **options)
             else:
                 # A new local instance gets a token (Ray's default) and Ray says so on every run: a notice
