@@ -20,6 +20,7 @@ torch is imported inside the functions, like every core module does, so importin
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import random
 import shutil
@@ -190,6 +191,34 @@ class OptimizerStep:
             self.scaler.load_state_dict(state["scaler"])
 
 
+def check_finite_loss(
+    loss: torch.Tensor, where: str, *, error: type[TextrobustError] = TextrobustError, hint: str = ""
+) -> float:
+    """The loss as a number; an ``error`` (the caller's kind) naming ``where`` when it is NaN or infinite.
+
+    Training that diverged only gets worse: every later prediction is NaN, and saving or scoring it would
+    hand on a model that answers nothing. ``hint`` says what to change (a lower learning rate, clipping).
+    """
+    value = float(loss.detach().item())
+    if not math.isfinite(value):
+        raise error(f"training diverged: the loss is {value} at {where}{'; ' + hint if hint else ''}")
+    return value
+
+
+def check_finite_parameters(
+    module: torch.nn.Module, where: str, *, error: type[TextrobustError] = TextrobustError, hint: str = ""
+) -> None:
+    """An ``error`` naming ``where`` when any parameter of ``module`` is NaN or infinite (a last optimizer
+    step can break the weights after the last loss was computed)."""
+    import torch
+
+    for name, parameter in module.named_parameters():
+        if not bool(torch.isfinite(parameter.detach()).all()):
+            raise error(
+                f"training diverged: parameter '{name}' is not finite at {where}{'; ' + hint if hint else ''}"
+            )
+
+
 def accumulation_parts(batches: int, accumulation: int, index: int) -> int:
     """How many micro-batches make the optimizer step that batch ``index`` (0-based) of ``batches`` belongs
     to: ``accumulation``, except for a shorter last group at the end of an epoch."""
@@ -281,6 +310,8 @@ __all__ = [
     "CHECKPOINTS_DIR",
     "OptimizerStep",
     "accumulation_parts",
+    "check_finite_loss",
+    "check_finite_parameters",
     "checkpoints",
     "linear_warmup",
     "read_checkpoint",

@@ -11,13 +11,17 @@ from textrobust.cli.arguments import (
     victim_from_args,
 )
 from textrobust.cli.tables import print_table
+from textrobust.cli.train import add_overlap_argument, print_notes
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    from textrobust.data.overlap import check_overlap
     from textrobust.victims.evaluation import evaluate_victim
 
     victim = victim_from_args(args).load()
     dataset = dataset_from_args(args)
+    overlap = check_overlap(dataset, args.split, allow=args.allow_overlap, option="--allow-overlap")
+    print_notes([*dataset.notes, *([overlap] if overlap else [])])
     result = evaluate_victim(victim, dataset, args.split, args.n)
     print_table(
         [
@@ -41,4 +45,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dataset_arguments(evaluate)
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--n", type=int, default=None, help="only the first N examples")
+    add_overlap_argument(evaluate)
     evaluate.set_defaults(func=evaluate_command)

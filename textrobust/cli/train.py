@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,20 @@ from textrobust.cli.arguments import (
 from textrobust.cli.tables import print_table
 from textrobust.errors import TextrobustError
 from textrobust.fitting import CHECKPOINTS_DIR, checkpoints
+
+
+def print_notes(notes: Sequence[str]) -> None:
+    """What reading the data decided that the user should hear of, one ``note:`` line each on stderr."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def add_overlap_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-overlap",
+        action="store_true",
+        help="go on although the evaluated split shares texts with the train split (the count is printed)",
+    )
 
 
 def _check_kind(kind: str) -> bool:
@@ -50,6 +65,7 @@ def _victim_options(args: argparse.Namespace, encoder: bool) -> dict[str, Any]:
 
 
 def train_command(args: argparse.Namespace) -> int:
+    from textrobust.data.overlap import check_overlap
     from textrobust.victims.evaluation import evaluate_victim
     from textrobust.victims.training import TrainConfig, train_victim
 
@@ -74,6 +90,12 @@ def train_command(args: argparse.Namespace) -> int:
         if args.peft:
             import_peft()
     dataset = dataset_from_args(args)
+    overlap = (
+        check_overlap(dataset, "test", allow=args.allow_overlap, option="--allow-overlap")
+        if "test" in dataset.splits
+        else None
+    )
+    print_notes([*dataset.notes, *([overlap] if overlap else [])])
     if args.resume and not checkpoints(out / CHECKPOINTS_DIR) and out.is_dir():
         print(f"no checkpoint in {out} yet: training from the beginning", file=sys.stderr)
     config = TrainConfig(
@@ -103,7 +125,7 @@ def train_command(args: argparse.Namespace) -> int:
         if report.best_validation_accuracy is None
         else report.best_validation_accuracy,
     }
-    if "test" in dataset.splits:
+    if len(dataset.splits.get("test", ())):
         row["test acc"] = evaluate_victim(victim, dataset, "test").accuracy
     row["seconds"] = f"{report.seconds:.1f}"
     if report.resumed_from_step is not None:
@@ -123,6 +145,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=choices_help("victim kind", TRAINABLE_TYPES) + ", or a trainable kind a plugin registers",
     )
     add_dataset_arguments(train)
+    add_overlap_argument(train)
     train.add_argument(
         "--out", type=output_dir, required=True, help="directory to save the trained victim to"
     )

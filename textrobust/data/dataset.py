@@ -40,12 +40,14 @@ class Split:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Labelled texts with label names, a language code and named splits."""
+    """Labelled texts with label names, a language code and named splits; ``notes``: what reading it
+    decided that the user should hear of (label spellings merged), one line each."""
 
     name: str
     language: str
     label_names: list[str]
     splits: dict[str, Split] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def split(self, name: str) -> Split:
         """The split called ``name``; a DataError naming the available ones otherwise."""

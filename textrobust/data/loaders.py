@@ -29,6 +29,7 @@ from textrobust.data.dataset import (
     detect_language,
     stratified_split,
 )
+from textrobust.data.labels import normalise_labels
 from textrobust.data.readers import read_records, table_format
 from textrobust.errors import DataError, ParameterError, ResourceMissingError
 from textrobust.hub import first_line
@@ -94,17 +95,6 @@ def installed_dataset_path(name: str) -> Path:
 Row = tuple[str, str, str | None]  # text, label, split (None: not given)
 
 
-def _label_names(raw_labels: Sequence[str], given: Sequence[str] | None) -> list[str]:
-    if given is not None:
-        return [str(label) for label in given]
-    unique = sorted(set(raw_labels))
-    # Integer labels in numeric order: ASCII digits only (str.isdigit also admits "²", which int refuses),
-    # and few enough of them that int() takes them (Python refuses strings of over 4,300 digits).
-    if all(re.fullmatch(r"-?[0-9]{1,18}", label) for label in unique):
-        unique = sorted(unique, key=int)
-    return unique
-
-
 def _is_unicode(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -123,7 +113,8 @@ def build_dataset(
     ratios: tuple[float, float, float] = DEFAULT_RATIOS,
     where: Sequence[str] | None = None,
 ) -> Dataset:
-    """A Dataset from ``(text, label, split_or_None)`` rows, validating texts and labels.
+    """A Dataset from ``(text, label, split_or_None)`` rows, validating texts and labels (spellings of one
+    label merged or refused by the rules of ``textrobust.data.labels``).
 
     ``where`` gives, for each row, a location such as ``file.csv:12`` used in error messages.
     """
@@ -136,14 +127,14 @@ def build_dataset(
         if not (_is_unicode(text) and _is_unicode(label)):
             # A JSON escape of half a surrogate pair ("\ud800"): no file, store or tokenizer can hold it.
             raise DataError(f"{location}: text or label is not valid Unicode (a lone surrogate)")
-    label_names = _label_names([label for _t, label, _s in rows], labels)
+    label_names, spelling, notes = normalise_labels([label for _t, label, _s in rows], labels, where)
     index = {label: i for i, label in enumerate(label_names)}
     for i, (_text, label, _split) in enumerate(rows):
-        if label not in index:
+        if spelling[label] not in index:
             location = where[i] if where else f"example {i}"
             raise DataError(f"{location}: label '{label}' is not in the label set {label_names}")
     texts = [text for text, _l, _s in rows]
-    label_ids = [index[label] for _t, label, _s in rows]
+    label_ids = [index[spelling[label]] for _t, label, _s in rows]
     if any(split for _t, _l, split in rows):
         members: dict[str, list[int]] = {}
         for i, (_t, _l, split) in enumerate(rows):
@@ -159,6 +150,7 @@ def build_dataset(
         language=language or detect_language(texts),
         label_names=label_names,
         splits=splits,
+        notes=tuple(notes),
     )
 
 

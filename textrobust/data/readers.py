@@ -77,7 +77,9 @@ def read_records(path: Path, columns: dict[str, str], what: str = "file") -> lis
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, object_pairs_hook=_unique_fields)
+        except _RepeatedField as repeated:
+            raise DataError(f"{path}:{line_number}: the field '{repeated.name}' is given twice") from None
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{line_number}: invalid JSON ({exc.msg})") from None
         except (ValueError, RecursionError) as exc:  # an integer of over 4,300 digits; nesting too deep
@@ -105,6 +107,9 @@ def _read_delimited(path: Path, content: str, fmt: str, columns: dict[str, str])
     records: list[Record] = []
     try:
         present = reader.fieldnames or []
+        repeated = sorted({name for name in present if present.count(name) > 1})
+        if repeated:  # csv.DictReader keeps the last column of a name and drops the others silently
+            raise DataError(f"{path}: the header names the column '{repeated[0]}' more than once")
         for parameter, column in columns.items():
             if column not in present:
                 raise ParameterError(
@@ -124,6 +129,21 @@ def _read_delimited(path: Path, content: str, fmt: str, columns: dict[str, str])
         where = f"{path}:{reader.reader.line_num}"
         raise DataError(f"{where}: unreadable {fmt.upper()} ({first_line(exc)}){hint}") from None
     return records
+
+
+class _RepeatedField(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's fields; a field given twice (``json`` would keep the last silently) is refused."""
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise _RepeatedField(name)
+        fields[name] = value
+    return fields
 
 
 def _unquote_tsv(value: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from textrobust.data import Dataset
-from textrobust.errors import require_at_least
+from textrobust.errors import DataError, require_at_least
 from textrobust.victims.base import check_victim_language, victim_label_ids
 from textrobust.victims.protocols import Classifier
 
@@ -30,10 +30,12 @@ def evaluate_victim(
     """Accuracy of ``victim`` on the first ``n`` examples (all when None) of ``dataset``'s ``split``."""
     require_at_least("n", n, 1)
     examples = dataset.split(split).head(n)
+    if not len(examples):  # an accuracy of nothing is nan, not a result
+        raise DataError(f"split '{split}' of dataset '{dataset.name}' has no examples to evaluate")
     check_victim_language(getattr(victim, "language", None), dataset.name, dataset.language)
     gold = victim_label_ids(victim.labels, dataset.label_names, examples.labels)
     start = time.perf_counter()
     predictions = victim.predict_proba(examples.texts).argmax(axis=1)
     seconds = time.perf_counter() - start
-    accuracy = float(np.mean(predictions == np.asarray(gold))) if len(examples) else float("nan")
+    accuracy = float(np.mean(predictions == np.asarray(gold)))
     return Evaluation(dataset.name, split, len(examples), accuracy, seconds)

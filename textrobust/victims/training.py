@@ -15,12 +15,13 @@ clipping, warm-up) are ``textrobust.fitting``'s.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from textrobust.fitting import (
     CHECKPOINTS_DIR,
     OptimizerStep,
     accumulation_parts,
+    check_finite_loss,
+    check_finite_parameters,
     checkpoints,
     linear_warmup,
     read_checkpoint,
@@ -165,8 +168,20 @@ def accuracy(victim: Classifier, texts: Sequence[str], labels: Sequence[int]) ->
     """Share of ``texts`` whose most probable class is the label (nan for no texts)."""
     if not texts:
         return float("nan")
-    predictions = victim.predict_proba(list(texts)).argmax(axis=1)
-    return float(np.mean(predictions == np.asarray(labels)))
+    probabilities = np.asarray(victim.predict_proba(list(texts)))
+    if not np.isfinite(probabilities).all():  # argmax of NaN is class 0: an accuracy that means nothing
+        raise VictimError("training diverged: the model's predictions are not finite numbers")
+    return float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
+
+
+@contextlib.contextmanager
+def _erased_on_error(progress: Any) -> Iterator[None]:
+    """A run that fails ends with its one error line: the progress bar is then erased, not left above it."""
+    try:
+        yield
+    except BaseException:
+        progress.live.transient = True
+        raise
 
 
 class TrainerHooks:
@@ -327,7 +342,8 @@ class Trainer:
             resumed_from = position.step
         start = time.perf_counter()
         batch_size = settings.batch_size
-        with progress_bar("{task.fields[status]}", enabled=settings.progress) as progress:
+        bar = progress_bar("{task.fields[status]}", enabled=settings.progress)
+        with bar as progress, _erased_on_error(progress):
             task = progress.add_task(self.description, total=None, status="")
             for epoch in range(position.epoch, settings.epochs + 1):
                 position.epoch = epoch
@@ -358,9 +374,12 @@ class Trainer:
                     idx = order[index * batch_size : (index + 1) * batch_size]
                     texts = [examples.texts[i] for i in idx]
                     loss = self.hooks.batch_loss(victim, texts, labels[idx].to(victim.device))
+                    value = check_finite_loss(
+                        loss, f"epoch {epoch}, batch {index + 1}", error=VictimError, hint=self._hint()
+                    )
                     parts = accumulation_parts(batches, settings.grad_accumulation, index)
                     stepper.backward(loss, parts)
-                    position.running += loss.item()
+                    position.running += value
                     progress.update(
                         task, advance=1, status=f"epoch {epoch} loss {position.running / (index + 1):.3f}"
                     )
@@ -375,6 +394,9 @@ class Trainer:
                             victim, stepper, generator, position, best_state, current, start, epoch_seconds
                         )
                 module.eval()
+                check_finite_parameters(
+                    module, f"the end of epoch {epoch}", error=VictimError, hint=self._hint()
+                )
                 position.step_seconds.append(position.epoch_seconds + time.perf_counter() - started)
                 position.batch, position.running, position.epoch_seconds, current = 0, 0.0, 0.0, None
                 best_state, stop = self._end_epoch(
@@ -405,6 +427,11 @@ class Trainer:
             optimizer_steps=position.step,
             resumed_from_step=resumed_from,
         )
+
+    def _hint(self) -> str:
+        """What to change when training diverged."""
+        clipping = "" if self.settings.max_grad_norm is not None else " or clip the gradient norm"
+        return f"lower the learning rate (now {self.settings.learning_rate:g}){clipping}"
 
     def _end_epoch(
         self,
