@@ -99,7 +99,13 @@ def test_english_sheets_have_no_bom_and_a_sheet_saved_with_one_or_with_semicolon
     page = kit.sheets[0].with_suffix(".html").read_text(encoding="utf-8")
     assert page.startswith('<!DOCTYPE html><html lang="en"><head>')  # no dir: left to right, as before
     key = json.loads((kit.directory / "key.json").read_text(encoding="utf-8"))
+    for sheet in kit.sheets:  # a blank sheet is refused: each rater judges meaning
+        rows = list(csv.reader(sheet.open(encoding="utf-8", newline="")))
+        rows[1:] = [[*row[:5], "3", *row[6:]] for row in rows[1:]]
+        with sheet.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
     unchanged = read_ratings(kit.sheets, key)
+    assert {r["meaning"] for r in unchanged} == {3}
     # What a spreadsheet program may save: a byte-order mark, and semicolons in comma-decimal locales.
     first = kit.sheets[0].read_text(encoding="utf-8")
     kit.sheets[0].write_text(first, encoding="utf-8-sig")

@@ -39,6 +39,7 @@ def _import(args: argparse.Namespace) -> int:
     ratings = read_ratings(args.sheets, key)
     summary = summarize_ratings(ratings, key)
     with Store(args.store) as store:
+        before = {e.id for e in store.human_evaluations(int(key["run_id"]))}
         evaluation = record_human_evaluation(store, int(key["run_id"]), summary, ratings)
 
     def number(value: float | None, digits: int = 2, scale: float = 1.0) -> str:
@@ -60,10 +61,14 @@ def _import(args: argparse.Namespace) -> int:
     ]
     print_pairs(pairs, ("human evaluation", ""))
     print_table(summary["per_rater"], title="per rater")
-    print(
-        f"stored as human evaluation {evaluation.id} of run {evaluation.run_id} in {args.store}",
-        file=sys.stderr,
-    )
+    if evaluation.id in before:  # record_human_evaluation stores the same ratings once
+        told = f"already imported as evaluation {evaluation.id} of run {evaluation.run_id} in {args.store}"
+        print(f"{told}; nothing stored", file=sys.stderr)
+    else:
+        print(
+            f"stored as human evaluation {evaluation.id} of run {evaluation.run_id} in {args.store}",
+            file=sys.stderr,
+        )
     return 0
 
 

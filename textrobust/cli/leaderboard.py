@@ -33,7 +33,7 @@ def print_report(report) -> None:  # noqa: ANN001 - a leaderboard Report
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from textrobust.leaderboard.publish import write_report
-    from textrobust.leaderboard.report import build_report
+    from textrobust.leaderboard.report import build_report, require_runs
     from textrobust.store import Store
 
     if not Path(args.store).exists():
@@ -42,6 +42,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         raise TextrobustError("--out needs a file format: --format md, html, json or csv")
     with Store(args.store, read_only=True) as store:
         report = build_report(store, args.dataset)
+        require_runs(report, store)  # a report of nothing is refused, not written as empty tables
     if args.format == "terminal":
         print_report(report)
         return 0

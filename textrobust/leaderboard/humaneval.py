@@ -37,6 +37,7 @@ from textrobust.store import Store
 
 SHEET_COLUMNS = ("item", "text_a", "text_b", "grammar_a", "grammar_b", "meaning", "label_a", "label_b")
 SCALE = (1, 2, 3, 4, 5)
+RATED = SHEET_COLUMNS[3:]  # the columns a rater fills in
 KEY_FILE = "key.json"
 
 INSTRUCTIONS = (
@@ -216,16 +217,34 @@ def read_ratings(sheets: Sequence[str | Path], key: dict[str, Any]) -> list[dict
     """Every rating in the filled-in sheets, checked: known items, 1–5 scales, labels from the label set."""
     if len(sheets) < 2:
         raise ParameterError("sheets", "give the filled-in sheets of at least two raters")
+    from textrobust.data.readers import read_text_file
+    from textrobust.files import file_digest
+
     items = {item["item"]: item for item in key["items"]}
     labels = set(key["labels"])
     ratings = []
+    # A sheet named twice, copied under another name, or two sheets of one rater would be merged as one
+    # rater who rated twice (or two raters who agree perfectly): each is refused, naming both files.
+    by_place: dict[Path, Path] = {}
+    by_digest: dict[str, Path] = {}
+    by_rater: dict[str, Path] = {}
     for sheet in sheets:
         path = Path(sheet)
-        from textrobust.data.readers import read_text_file
-
         # Sheets are written with a byte-order mark where spreadsheet programs need one (Arabic) and may
         # come back with or without it: read_text_file drops it, and so does this, whichever reads first.
         text = read_text_file(path, "rating sheet").removeprefix("\ufeff")
+        place, digest = path.resolve(), file_digest(path)
+        if place in by_place:
+            raise DataError(f"{path} is given twice; give each rater's sheet once")
+        if digest in by_digest:
+            raise DataError(f"{path} is the same file as {by_digest[digest]}; give each rater's sheet once")
+        if path.stem in by_rater:
+            raise DataError(
+                f"rater '{path.stem}' is given twice ({by_rater[path.stem]} and {path}); a sheet's file "
+                "name names its rater"
+            )  # fmt: skip
+        by_place[place], by_digest[digest], by_rater[path.stem] = path, path, path
+        first = len(ratings)
         reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
         missing = [c for c in SHEET_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
@@ -246,6 +265,8 @@ def read_ratings(sheets: Sequence[str | Path], key: dict[str, Any]) -> list[dict
                     raise DataError(f"{where}: {column} '{value}' is not one of {sorted(labels)}")
                 rating[column] = value or None
             ratings.append(rating)
+        if not any(value is not None for r in ratings[first:] for c, value in r.items() if c in RATED):
+            raise DataError(f"{path}: no rating filled in (a blank sheet); fill it in or leave it out")
     return ratings
 
 

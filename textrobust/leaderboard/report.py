@@ -21,6 +21,7 @@ from typing import Any
 
 from textrobust import __version__
 from textrobust.attacks.result import AttackResult
+from textrobust.errors import StoreError
 from textrobust.leaderboard.summary import summarize
 from textrobust.leaderboard.transfer import TransferScores, transfer_scores
 from textrobust.statistics import Interval, bootstrap_mean
@@ -386,6 +387,10 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
         source = runs_by_id.get(t.source_run_id)
         if source is None or t.status != "finished":
             continue
+        if t.target.fingerprint == source.parameters.victim.fingerprint:
+            # A run's texts replayed on its own victim fool it by construction (100 %): not a transfer.
+            # ``transfer_run`` refuses them; a store written before it did may still hold some.
+            continue
         rows = store.transfer_rows(t.id)
         cells.append(
             TransferCell(
@@ -420,6 +425,27 @@ def build_report(store: Store, dataset: str | None = None, seed: int = 0) -> Rep
     report = Report(__version__, dataset, *parts)
     report.answers.update(answers(report, seed))
     return report
+
+
+def require_runs(report: Report, store: Store) -> None:
+    """A ``StoreError`` with the reason when ``report`` holds no finished attack run: a report of an empty
+    store, of a dataset the store lacks or of a store whose runs were all deleted or never finished would
+    be empty tables that read like a result. For callers that ask for a report of a store (the
+    ``leaderboard`` command); ``build_report`` itself stays total, as pipelines that made runs use it."""
+    if report.entries:
+        return
+    runs = store.runs()
+    finished = [r for r in runs if r.status == "finished"]
+    where = f"{store.path} holds no finished attack run"
+    if not runs:
+        raise StoreError(f"{where}: it holds no run at all; attack a victim first (textrobust attack)")
+    if not finished:
+        plural = "run is" if len(runs) == 1 else "runs are"
+        raise StoreError(
+            f"{where}: none of its {len(runs)} {plural} finished (textrobust runs list shows them)"
+        )
+    held = ", ".join(sorted({r.parameters.dataset.name for r in finished}))
+    raise StoreError(f"{where} on dataset '{report.dataset}' (it holds: {held})")
 
 
 def _measure(
@@ -485,18 +511,26 @@ def _most_susceptible(report: Report) -> str | None:
 
 
 def _transfers_most(report: Report) -> str | None:
+    if not report.transfers:
+        return None
+    # Only cells with a success rate count: a target that had none of the originals right (or a source with
+    # no adversarial text to replay) measured nothing, and must neither rank nor average as 0 or -100 %.
     by_source: dict[str, list[TransferCell]] = defaultdict(list)
     for cell in report.transfers:
-        by_source[f"{cell.source.name} ({cell.recipe})"].append(cell)
+        if cell.scores.success_rate.mean is not None:
+            by_source[f"{cell.source.name} ({cell.recipe})"].append(cell)
     if not by_source:
-        return None
+        return (
+            "nothing to compare: no target classified any replayed example correctly on its original "
+            f"({sum(c.scores.replayed for c in report.transfers)} replayed over "
+            f"{len(report.transfers)} transfers)"
+        )
 
     def mean_rate(cells: list[TransferCell]) -> float:
-        rates = [c.scores.success_rate.mean for c in cells if c.scores.success_rate.mean is not None]
-        return sum(rates) / len(rates) if rates else -1.0
+        return sum(c.scores.success_rate.mean or 0.0 for c in cells) / len(cells)
 
     source, cells = max(sorted(by_source.items()), key=lambda item: mean_rate(item[1]))
-    best = max(cells, key=lambda c: (c.scores.success_rate.mean or -1.0, c.target.name))
+    best = max(cells, key=lambda c: (c.scores.success_rate.mean or 0.0, c.target.name))
     return (
         f"{source}: its adversarial texts fool the other victims in {100 * mean_rate(cells):.1f} % of "
         f"the cases they had right (most: {best.target.name}, {_pct(best.scores.success_rate)})"

@@ -288,7 +288,23 @@ def record_defense(store: Store, info: DefenseInfo, runs: Sequence[tuple[int, De
 def record_human_evaluation(
     store: Store, run_id: int, summary: dict[str, Any], ratings: Sequence[dict[str, Any]]
 ) -> HumanEvaluation:
-    """Store the ratings of a run's adversarial examples and what they add up to."""
+    """Store the ratings of a run's adversarial examples and what they add up to; the same ratings imported
+    again (in any order of sheets) are not stored twice: the evaluation that holds them is returned."""
+    from textrobust.errors import DataError
+    from textrobust.store.records import canonical_json
+
+    if not any(
+        value is not None for r in ratings for column, value in r.items() if column not in ("rater", "item")
+    ):
+        raise DataError(f"no rating of run {run_id} is filled in; nothing to store")
+
+    def content(rows: Sequence[dict[str, Any]]) -> list[str]:
+        return sorted(canonical_json(row) for row in rows)
+
+    imported = content(ratings)
+    for evaluation in store.human_evaluations(run_id):
+        if content(evaluation.ratings) == imported:
+            return evaluation
     return store.add_human_evaluation(
         run_id, int(summary["raters"]), int(summary["items"]), summary, list(ratings)
     )

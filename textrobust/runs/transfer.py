@@ -40,6 +40,13 @@ def transfer_run(
     refs = [resolve_victim(target) for target in targets]  # every victim checked before any work
     source_labels = list(run.parameters.dataset.label_names)
     for ref in refs:
+        if ref.digest == run.parameters.victim.fingerprint:
+            # Its texts were made to fool this very victim: replaying them measures nothing (100 % by
+            # construction) and would read as perfect transfer.
+            raise ParameterError(
+                "targets", f"{ref.location} is run {run_id}'s own victim (the same fingerprint); a transfer "
+                "replays a run's adversarial texts on other victims"
+            )  # fmt: skip
         victim_label_ids(list(ref.labels or ()), source_labels, [])
         if ref.language is not None and ref.language != run.parameters.dataset.language:
             raise ParameterError(
@@ -128,6 +135,14 @@ def transfer_matrix(
         raise ParameterError("victims", "a transfer matrix needs at least two victims")
     resolved = [resolve_victim(victim) for victim in victims]  # every victim checked before any work
     names = [v.location if isinstance(v, VictimRef) else str(v) for v in victims]  # as the caller named them
+    seen: dict[str, str] = {}
+    for name, ref in zip(names, resolved, strict=True):
+        if ref.digest in seen:  # its transfers onto itself would be refused after every attack had run
+            raise ParameterError(
+                "victims", f"{name} is the same victim as {seen[ref.digest]} (the same fingerprint); name "
+                "each victim once"
+            )  # fmt: skip
+        seen[ref.digest] = name
     refs = dict(zip(names, resolved, strict=True))
     runs: dict[str, int] = {}
     for victim in names:
