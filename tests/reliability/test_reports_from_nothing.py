@@ -31,6 +31,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("leaderboard of a store with only an unfinished run", [*LEADERBOARD, "--store", "unfinished.sqlite"], "none of its 1 run is finished"),
     # -- self-transfer ----------------------------------------------------------------------------------
     ("transfer onto the run's own victim", ["transfer", "--run", "1", "--targets", "wc", "--store", "runs.sqlite"], "is run 1's own victim"),
+    ("transfer matrix naming one victim twice", ["transfer", "--matrix", "--victims", "wc", "./wc", "--recipe", "pwws", "--dataset", "data.csv", "--split", "train", "--n", "2", "--store", "runs.sqlite"], "wc is named twice (the same fingerprint)"),
     # -- human evaluation -------------------------------------------------------------------------------
     ("humaneval import of a blank sheet", ["humaneval", "import", "kit/rater-1.csv", "kit/rater-3.csv", *SHEETS], "kit/rater-3.csv: no rating filled in"),
     ("humaneval import of only blank sheets", ["humaneval", "import", "kit/rater-3.csv", "kit/rater-4.csv", *SHEETS], "kit/rater-3.csv: no rating filled in"),
@@ -76,6 +77,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_wordcnn_dir: Path) 
             store.add_result(run.id, index, make_result("success", 3 + index, changes=1, queries=3))
         store.set_status(run.id, "finished")
         export_kit(store, run.id, root / "kit", n=4, raters=4)
+    (root / "data.csv").write_text(
+        "text,label\na fine film,positive\na dull film,negative\n", encoding="utf-8"
+    )
     with Store(root / "empty.sqlite"):
         pass
     shutil.copy(root / "runs.sqlite", root / "deleted.sqlite")

@@ -138,9 +138,10 @@ def transfer_matrix(
     seen: dict[str, str] = {}
     for name, ref in zip(names, resolved, strict=True):
         if ref.digest in seen:  # its transfers onto itself would be refused after every attack had run
+            first = seen[ref.digest]
+            same = "is named twice" if name == first else f"is the same victim as {first}"
             raise ParameterError(
-                "victims", f"{name} is the same victim as {seen[ref.digest]} (the same fingerprint); name "
-                "each victim once"
+                "victims", f"{name} {same} (the same fingerprint); a matrix names each victim once"
             )  # fmt: skip
         seen[ref.digest] = name
     refs = dict(zip(names, resolved, strict=True))
