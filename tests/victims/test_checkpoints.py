@@ -139,7 +139,17 @@ def test_a_checkpoint_is_evaluated_like_the_bert_victim(
     rows = []
     for name in ("hf", "bert"):
         assert (
-            main(["evaluate", "--victim", str(checkpoint[name]), "--dataset", str(checkpoint["data"])]) == 0
+            main(
+                [
+                    "evaluate",
+                    "--victim",
+                    str(checkpoint[name]),
+                    "--dataset",
+                    str(checkpoint["data"]),
+                    "--allow-overlap",
+                ]
+            )
+            == 0
         )
         rows.append(capsys.readouterr().out.split("\n")[-3])  # the table's row
     assert rows[0].split("│")[5:7] == rows[1].split("│")[5:7]  # n and accuracy
@@ -160,7 +170,21 @@ def test_unnamed_classes_need_a_label_map(
         err.count("\n") == 1 and "its classes are unnamed (LABEL_0, LABEL_1); name them: --label-map" in err
     )
     mapping = "LABEL_0=negative,LABEL_1=positive"
-    assert main(["evaluate", "--victim", str(unnamed), "--dataset", data, "--label-map", mapping]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--victim",
+                str(unnamed),
+                "--dataset",
+                data,
+                "--label-map",
+                mapping,
+                "--allow-overlap",
+            ]
+        )
+        == 0
+    )
     ref = resolve_victim(unnamed, SourceOptions(label_map={"LABEL_0": "negative", "LABEL_1": "positive"}))
     assert ref.labels == ("negative", "positive") and ref.config["label_map"] == {
         "LABEL_0": "negative",

@@ -149,7 +149,7 @@ def test_a_python_victim_is_evaluated_like_a_saved_one(model_file: Path, keyword
     folder, data = keyword_victim
     accuracies = []
     for victim in (f"py:{model_file}:make", str(folder)):
-        assert main(["evaluate", "--victim", victim, "--dataset", str(data)]) == 0
+        assert main(["evaluate", "--victim", victim, "--dataset", str(data), "--allow-overlap"]) == 0
         accuracies.append(capsys.readouterr().out.split("\n")[-3])  # the table's row
     assert accuracies[0].split("│")[5:7] == accuracies[1].split("│")[5:7]  # n and accuracy
 
@@ -165,7 +165,12 @@ def test_unnamed_classes_need_a_label_map_and_get_the_datasets_names(
     assert err.count("\n") == 1
     labels = resolve_victim(folder).labels
     mapping = f"LABEL_0={labels[0]},LABEL_1={labels[1]}"
-    assert main(["evaluate", "--victim", name, "--dataset", str(data), "--label-map", mapping]) == 0
+    assert (
+        main(
+            ["evaluate", "--victim", name, "--dataset", str(data), "--label-map", mapping, "--allow-overlap"]
+        )
+        == 0
+    )
     assert "1.0000" in capsys.readouterr().out
     for bad, message in (("LABEL_9=x", "not one of its classes"), ("LABEL_0", "MODEL_LABEL=NAME pairs")):
         assert main(["evaluate", "--victim", name, "--dataset", str(data), "--label-map", bad]) == 2

@@ -118,6 +118,7 @@ def test_an_sklearn_victim_is_evaluated(pipeline_files: dict[str, Path], capsys)
                 f"sklearn:{pipeline_files['skops']}",
                 "--dataset",
                 str(pipeline_files["data"]),
+                "--allow-overlap",
             ]
         )
         == 0
@@ -140,7 +141,7 @@ def test_a_pickle_loads_only_with_trust_pickle(
     argv = ["attack", "--victim", victim, "--recipe", "textfooler", "--dataset", data, "--n", "2"]
     err = _one_line_error(argv, tmp_path / "refused.sqlite", capsys)
     assert "runs code" in err and "--trust-pickle" in err
-    assert main(["evaluate", "--victim", victim, "--dataset", data, "--trust-pickle"]) == 0
+    assert main(["evaluate", "--victim", victim, "--dataset", data, "--trust-pickle", "--allow-overlap"]) == 0
     assert "1.0000" in capsys.readouterr().out
     trusted = resolve_victim(victim, SourceOptions(trust_pickle=True))
     shipped = pickle.loads(pickle.dumps(trusted))  # the user's word travels to workers that load it again
@@ -184,7 +185,19 @@ def test_numeric_classes_need_a_label_map(pipeline_files: dict[str, Path], capsy
     assert "its classes are numbers (0, 1); name them: --label-map 0=NAME,1=NAME" in err
     assert err.count("\n") == 1
     assert (
-        main(["evaluate", "--victim", victim, "--dataset", data, "--label-map", "0=negative,1=positive"]) == 0
+        main(
+            [
+                "evaluate",
+                "--victim",
+                victim,
+                "--dataset",
+                data,
+                "--label-map",
+                "0=negative,1=positive",
+                "--allow-overlap",
+            ]
+        )
+        == 0
     )
     assert "1.0000" in capsys.readouterr().out
     ref = resolve_victim(victim, SourceOptions(label_map={"0": "negative", "1": "positive"}))
