@@ -69,19 +69,23 @@ def test_quantize_never_writes_over_its_base(
     assert str(victim) in line and "--out" in line
 
 
-def test_quantize_of_a_variant_never_writes_over_the_variant_s_base(
+def test_a_wrapper_of_a_wrapper_never_writes_over_the_base_underneath(
     victim: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Smoothing an int8 variant into its float base's folder (with --overwrite) destroyed the base, and
+    with it the variant and the new smoothed victim."""
     from textrobust.cli import main
 
     variant = tmp_path / "int8"
-    assert (
-        main(["quantize", "--victim", str(victim), "--out", str(variant), "--dataset", "mr", "--n", "10"])
-        == 0
-    )
+    argv = ["quantize", "--victim", str(victim), "--out", str(variant), "--dataset", "mr", "--n", "10"]
+    assert main(argv) == 0
     capsys.readouterr()
-    argv = ["quantize", "--victim", str(variant), "--out", str(victim), "--overwrite", "--dataset", "mr"]
-    assert_one_error_line("variant onto its base", argv, tmp_path, capsys, says="is the victim's base folder")
+    argv = ["defend", "--victim", str(variant), "--method", "smooth", "--out", str(victim), "--overwrite",
+            "--dataset", "mr", "--no-evaluate", "--no-progress"]  # fmt: skip
+    line = assert_one_error_line(
+        "smooth onto the base", argv, tmp_path, capsys, says="is the victim's base folder"
+    )
+    assert str(victim) in line
 
 
 @pytest.mark.parametrize("method", ["smooth", "augment", "co-tune", "embedding"])
