@@ -21,8 +21,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     victim = victim_from_args(args).load()
     dataset = dataset_from_args(args)
     overlap = check_overlap(dataset, args.split, allow=args.allow_overlap, option="--allow-overlap")
-    print_notes([*dataset.notes, *([overlap] if overlap else [])])
     result = evaluate_victim(victim, dataset, args.split, args.n)
+    print_notes([*dataset.notes, *([overlap] if overlap else [])])  # with the result: an error is one line
     print_table(
         [
             {

@@ -95,7 +95,6 @@ def train_command(args: argparse.Namespace) -> int:
         if "test" in dataset.splits
         else None
     )
-    print_notes([*dataset.notes, *([overlap] if overlap else [])])
     if args.resume and not checkpoints(out / CHECKPOINTS_DIR) and out.is_dir():
         print(f"no checkpoint in {out} yet: training from the beginning", file=sys.stderr)
     config = TrainConfig(
@@ -115,6 +114,7 @@ def train_command(args: argparse.Namespace) -> int:
         resume=args.resume,
     )
     victim, report = train_victim(args.victim, dataset, out, config, **_victim_options(args, encoder))
+    print_notes([*dataset.notes, *([overlap] if overlap else [])])  # with the result: an error is one line
     row: dict[str, Any] = {
         "victim": args.victim,
         "dataset": dataset.name,
