@@ -22,7 +22,7 @@ from typing import Any
 
 from textrobust.errors import TextrobustError, VictimError
 from textrobust.victims.base import VICTIM_TYPE_KEY
-from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map
+from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map, resolved_config
 
 PREFIX = "py:"
 KIND = "python"
@@ -119,10 +119,7 @@ class PythonVictim:
 
     @classmethod
     def load(cls, location: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None) -> Any:
-        if config is None:
-            raise VictimError(
-                f"{location}: a Python victim is loaded from its resolved name (resolve_victim)"
-            )
+        config = resolved_config(location, config, "a Python victim")
         return build(str(config["where"]), str(config["factory"]))
 
 

@@ -136,6 +136,14 @@ FOREIGN_FOLDERS: Registry[Any] = Registry(
 )
 
 
+def resolved_config(location: str | Path, config: Mapping[str, Any] | None, what: str) -> Mapping[str, Any]:
+    """The config a victim from a source is loaded from: only its resolved name carries one (``what``
+    names the kind in the error, "a Python victim")."""
+    if config is None:
+        raise VictimError(f"{location}: {what} is loaded from its resolved name (resolve_victim)")
+    return config
+
+
 def source_of(name: str) -> tuple[str, str] | None:
     """``(source, rest)`` when ``name`` is ``SOURCE:REST`` for a registered source (a one-letter prefix
     is a drive letter, not a source)."""

@@ -21,7 +21,7 @@ import numpy as np
 from textrobust.errors import TextrobustError, VictimError
 from textrobust.files import file_digest
 from textrobust.victims.base import VICTIM_TYPE_KEY, validate_texts
-from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map
+from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map, resolved_config
 
 PREFIX = "sklearn:"
 KIND = "sklearn"
@@ -145,10 +145,7 @@ class SklearnVictim:
         cls, location: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> SklearnVictim:
         """The pipeline loaded from its file again (a worker in another process), with the labels resolved."""
-        if config is None:
-            raise VictimError(
-                f"{location}: an sklearn victim is loaded from its resolved name (resolve_victim)"
-            )
+        config = resolved_config(location, config, "an sklearn victim")
         path = Path(str(config["path"]))
         model = load_model(path, f"{PREFIX}{path}", bool(config.get("trust_pickle")))
         return cls(model, config["labels"])

@@ -41,7 +41,7 @@ from textrobust.victims.remote.transport import (
     api_key_headers,
     display_url,
 )
-from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map
+from textrobust.victims.resolve import SourceOptions, VictimRef, apply_label_map, resolved_config
 from textrobust.victims.usage import Usage
 
 KIND = "http"
@@ -204,10 +204,7 @@ class EndpointVictim:
         cls, location: str | Path, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> EndpointVictim:
         """The victim again from its resolved config (a worker in another process); no request is sent."""
-        if config is None:
-            raise VictimError(
-                f"{location}: an endpoint victim is loaded from its resolved name (resolve_victim)"
-            )
+        config = resolved_config(location, config, "an endpoint victim")
         return cls(
             str(config["url"]),
             config["endpoint_labels"],

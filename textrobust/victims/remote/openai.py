@@ -58,7 +58,7 @@ from textrobust.errors import EndpointError, ParameterError, VictimError
 from textrobust.victims.base import VICTIM_TYPE_KEY, validate_texts
 from textrobust.victims.prompting import PromptOptions, parse_verbalizers, render
 from textrobust.victims.remote.options import RemoteOptions
-from textrobust.victims.resolve import SourceOptions, VictimRef
+from textrobust.victims.resolve import SourceOptions, VictimRef, resolved_config
 from textrobust.victims.usage import Usage
 
 PREFIX = "openai:"
@@ -323,10 +323,7 @@ class OpenAIVictim:
     def load(
         cls, location: str, device: str = "auto", config: Mapping[str, Any] | None = None
     ) -> OpenAIVictim:
-        if config is None:
-            raise VictimError(
-                f"{location}: an openai: victim is loaded from its resolved name (resolve_victim)"
-            )
+        config = resolved_config(location, config, "an openai: victim")
         endpoint = Endpoint(**config["endpoint"])
         asking = Asking(
             endpoint=endpoint,
